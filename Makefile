@@ -1,0 +1,52 @@
+# The two commands: `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+# PostgreSQL used by `make test` when it answers (the second database of the suite).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+PYTEST_ARGS ?=
+# Tests run with production-like settings: DEBUG off, a throwaway key.
+TEST_ENV := DEBUG=0 SECRET_KEY=test-only-secret-key ALLOWED_HOSTS=testserver,localhost CACHE_URL=locmem://
+
+.PHONY: venv demo test test-sqlite test-postgres lint format bench clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+venv: $(BIN)/.installed
+
+demo: venv
+	DEBUG=1 $(BIN)/python manage.py migrate --noinput
+	DEBUG=1 $(BIN)/python manage.py import_seeds
+	DEBUG=1 $(BIN)/python manage.py demo_setup
+	DEBUG=1 $(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test-sqlite: venv
+	@echo "== test suite on SQLite"
+	$(TEST_ENV) $(BIN)/pytest -n 2 $(PYTEST_ARGS)
+
+test-postgres: venv
+	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(TEST_DATABASE_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+		echo "== test suite on PostgreSQL ($(TEST_DATABASE_URL))"; \
+		$(TEST_ENV) DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -n 2 $(PYTEST_ARGS); \
+	else \
+		echo "== SKIPPED: the test suite on PostgreSQL: nothing answers at $(TEST_DATABASE_URL)"; \
+	fi
+
+test: lint test-sqlite test-postgres
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

@@ -1,0 +1,240 @@
+"""Blogs, posts and threaded comments.
+
+The comment tree is stored as a materialized path (``Comment.path``): the parent's
+path plus one fixed-width step per level, each step a zero-padded sibling number
+handed out in creation order. Sorting a post's comments by ``path`` therefore
+yields the whole thread in display order (oldest first at every level) from one
+indexed range scan, and a new reply never renumbers another row. Paths are digits
+only, so every collation sorts them the same way on SQLite and PostgreSQL.
+
+Invariants that span rows (a parent belongs to the same post, depth and path
+follow the parent's) are enforced by database triggers installed in migration
+``0002_tree_triggers``; single-row invariants are check constraints below.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Length
+from django.db.models.lookups import Exact
+from django.utils import timezone
+
+# Width of one step of Comment.path: up to 999,999 siblings under one parent.
+PATH_STEP_WIDTH = 6
+PATH_MAX_LENGTH = 255  # room for 42 levels; the API caps depth far lower.
+
+
+def path_step(number: int) -> str:
+    """The fixed-width path step for the ``number``-th child (1-based)."""
+    if not 1 <= number < 10**PATH_STEP_WIDTH:
+        raise ValueError(f"sibling number {number} does not fit in a path step")
+    return str(number).zfill(PATH_STEP_WIDTH)
+
+
+class Blog(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="blogs",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PostStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PENDING = "pending", "Pending review"
+    PUBLISHED = "published", "Published"
+    REJECTED = "rejected", "Rejected"
+
+
+class PostQuerySet(models.QuerySet):
+    def published(self) -> "PostQuerySet":
+        return self.filter(status=PostStatus.PUBLISHED)
+
+
+class Post(models.Model):
+    blog = models.ForeignKey(Blog, on_delete=models.PROTECT, related_name="posts")
+    title = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=200)
+    body = models.TextField()
+    status = models.CharField(
+        max_length=16, choices=PostStatus.choices, default=PostStatus.DRAFT
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="posts",
+    )
+    # The name shown as the post's author (the account's display name, or the
+    # name a guest blogger gave); empty when no name is shown.
+    author_name = models.CharField(max_length=80, blank=True)
+    is_guest = models.BooleanField(default=False)
+    guest_number = models.PositiveIntegerField(null=True, blank=True)
+    # Approved comments that are not removed: what the public can read.
+    comment_count = models.PositiveIntegerField(default=0)
+    # Last path step handed to a top-level comment of this post.
+    top_seq = models.PositiveIntegerField(default=0)
+    import_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PostQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["blog", "slug"], name="post_slug_unique_per_blog"),
+            models.UniqueConstraint(
+                fields=["blog", "guest_number"], name="post_guest_number_unique_per_blog"
+            ),
+            models.CheckConstraint(
+                condition=Q(guest_number__isnull=True) | Q(is_guest=True),
+                name="post_guest_number_only_for_guest_posts",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=PostStatus.PUBLISHED) | Q(published_at__isnull=False),
+                name="post_published_has_published_at",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=PostStatus.values), name="post_status_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-published_at"], name="post_status_published_idx"),
+            models.Index(fields=["blog", "status", "-published_at"], name="post_blog_published_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CommentStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    SPAM = "spam", "Spam"
+
+
+class RemovalKind(models.TextChoices):
+    AUTHOR = "author", "Removed by its author"
+    MODERATOR = "moderator", "Removed by a moderator"
+
+
+def public_comment_q() -> Q:
+    """What the public sees: approved comments, and removed ones that still have
+    visible replies (shown as tombstones). ``reply_count`` is kept by the services."""
+    return Q(status=CommentStatus.APPROVED) & (Q(removed_at__isnull=True) | Q(reply_count__gt=0))
+
+
+class CommentQuerySet(models.QuerySet):
+    def public(self) -> "CommentQuerySet":
+        return self.filter(public_comment_q())
+
+
+class Comment(models.Model):
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="comments")
+    # PROTECT: a comment with replies is never hard-deleted; it becomes a tombstone.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    depth = models.PositiveSmallIntegerField(default=0)
+    path = models.CharField(max_length=PATH_MAX_LENGTH)
+    # Last path step handed to a direct reply of this comment.
+    child_seq = models.PositiveIntegerField(default=0)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="comments",
+    )
+    # The name shown: the account's display name, or the name an anonymous poster
+    # chose; empty for an anonymous comment.
+    author_name = models.CharField(max_length=80, blank=True)
+    body = models.TextField()
+    status = models.CharField(
+        max_length=16, choices=CommentStatus.choices, default=CommentStatus.PENDING
+    )
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    removal_kind = models.CharField(max_length=16, choices=RemovalKind.choices, blank=True)
+    removal_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    # Direct replies the public can see (see public_comment_q); kept by the services.
+    reply_count = models.PositiveIntegerField(default=0)
+    import_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+
+    objects = CommentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["post", "path"]
+        constraints = [
+            models.UniqueConstraint(fields=["post", "path"], name="comment_path_unique_per_post"),
+            models.CheckConstraint(
+                condition=(Q(parent__isnull=True) & Q(depth=0))
+                | (Q(parent__isnull=False) & Q(depth__gt=0)),
+                name="comment_depth_matches_parent",
+            ),
+            models.CheckConstraint(
+                condition=Exact(Length("path"), (F("depth") + 1) * PATH_STEP_WIDTH),
+                name="comment_path_length_matches_depth",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=CommentStatus.values), name="comment_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(removed_at__isnull=True) & Q(removal_kind="")
+                    | Q(removed_at__isnull=False) & Q(removal_kind__in=RemovalKind.values)
+                ),
+                name="comment_removal_consistent",
+            ),
+        ]
+        indexes = [
+            # Thread pages: top-level comments of a post in order, and children of one parent.
+            models.Index(fields=["post", "parent", "path"], name="comment_post_parent_path_idx"),
+            models.Index(fields=["created_at"], name="comment_created_idx"),
+            models.Index(
+                fields=["created_at"],
+                name="comment_pending_idx",
+                condition=Q(status=CommentStatus.PENDING),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Comment {self.pk} on post {self.post_id}"
+
+    @property
+    def is_removed(self) -> bool:
+        return self.removed_at is not None
+
+    @property
+    def is_anonymous(self) -> bool:
+        return not self.author_name
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == CommentStatus.APPROVED and (
+            self.removed_at is None or self.reply_count > 0
+        )
