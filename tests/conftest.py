@@ -1,0 +1,48 @@
+import pytest
+from django.contrib.auth.models import Group
+from rest_framework.test import APIClient
+
+from forum.permissions import MODERATORS_GROUP
+from tests.factories import BlogFactory, PostFactory, UserFactory
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def moderator(db):
+    user = UserFactory(username="mod", display_name="The Moderator")
+    group, _ = Group.objects.get_or_create(name=MODERATORS_GROUP)
+    user.groups.add(group)
+    return user
+
+
+@pytest.fixture
+def blog(db):
+    return BlogFactory(slug="probation", name="Probation Blog")
+
+
+@pytest.fixture
+def post(blog):
+    return PostFactory(blog=blog)
+
+
+@pytest.fixture
+def user_client(user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+@pytest.fixture
+def moderator_client(moderator) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(moderator)
+    return client
