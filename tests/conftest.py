@@ -6,6 +6,19 @@ from forum.permissions import MODERATORS_GROUP
 from tests.factories import BlogFactory, PostFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    # Production serves hashed files from a collected manifest; tests run without
+    # collectstatic, so they use the plain storage (templates still resolve URLs).
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+    # Hashing strength is not under test; PBKDF2's iterations would dominate the run.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

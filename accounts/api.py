@@ -1,0 +1,66 @@
+"""Accounts over the API: register, obtain a token, read and change oneself."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, permissions, serializers, status
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.response import Response
+
+from accounts import services
+from accounts.models import User
+from forum.permissions import is_moderator
+
+
+class MeSerializer(serializers.ModelSerializer):
+    is_moderator = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "display_name", "email", "date_joined", "is_moderator"]
+        read_only_fields = fields
+
+    def get_is_moderator(self, user: User) -> bool:
+        return is_moderator(user)
+
+
+class RegisterInputSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    display_name = serializers.CharField(
+        max_length=80, required=False, allow_blank=True, default=""
+    )
+
+
+class MeUpdateInputSerializer(serializers.Serializer):
+    display_name = serializers.CharField(max_length=80, allow_blank=True)
+
+
+class RegisterView(generics.GenericAPIView):
+    permission_classes = [permissions.AllowAny]
+    serializer_class = RegisterInputSerializer
+
+    @extend_schema(request=RegisterInputSerializer, responses={201: MeSerializer})
+    def post(self, request):
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_register(**data.validated_data)
+        return Response(MeSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+class MeView(generics.GenericAPIView):
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = MeSerializer
+
+    def get(self, request):
+        return Response(MeSerializer(request.user).data)
+
+    @extend_schema(request=MeUpdateInputSerializer, responses={200: MeSerializer})
+    def patch(self, request):
+        data = MeUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.user_update(user=request.user, **data.validated_data)
+        return Response(MeSerializer(user).data)
+
+
+class TokenView(ObtainAuthToken):
+    """``{"username", "password"}`` → ``{"token"}``; send ``Authorization: Token <key>``."""

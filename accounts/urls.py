@@ -1,0 +1,9 @@
+from django.urls import path
+
+from accounts import api
+
+urlpatterns = [
+    path("accounts/register/", api.RegisterView.as_view(), name="account-register"),
+    path("accounts/me/", api.MeView.as_view(), name="account-me"),
+    path("auth/token/", api.TokenView.as_view(), name="auth-token"),
+]
