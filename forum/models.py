@@ -68,9 +68,7 @@ class Post(models.Model):
     title = models.CharField(max_length=300)
     slug = models.SlugField(max_length=200)
     body = models.TextField()
-    status = models.CharField(
-        max_length=16, choices=PostStatus.choices, default=PostStatus.DRAFT
-    )
+    status = models.CharField(max_length=16, choices=PostStatus.choices, default=PostStatus.DRAFT)
     published_at = models.DateTimeField(null=True, blank=True)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -115,7 +113,9 @@ class Post(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "-published_at"], name="post_status_published_idx"),
-            models.Index(fields=["blog", "status", "-published_at"], name="post_blog_published_idx"),
+            models.Index(
+                fields=["blog", "status", "-published_at"], name="post_blog_published_idx"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -224,9 +224,7 @@ def comment_create(
             raise InvalidInput("The parent comment cannot be replied to.", field="parent")
         max_depth = settings.FORUM["MAX_COMMENT_DEPTH"]
         if parent.depth + 1 > max_depth:
-            raise InvalidInput(
-                f"Replies may nest at most {max_depth} levels deep.", field="parent"
-            )
+            raise InvalidInput(f"Replies may nest at most {max_depth} levels deep.", field="parent")
 
     if status is None:
         status = decide_comment_status(
