@@ -51,6 +51,10 @@ if not SECRET_KEY:
     # Development only: a fixed key so sessions survive restarts of the dev server.
     SECRET_KEY = "dev-insecure-secret-key-do-not-use-in-production"  # noqa: S105
 
+# Key of the HMAC that replaces IP addresses (forum/identity.py). Changing it makes
+# existing bans and flag identities by IP stop matching.
+IP_HASH_KEY = os.environ.get("IP_HASH_KEY") or f"ip-hash:{SECRET_KEY}"
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 
 INSTALLED_APPS = [
@@ -208,6 +212,8 @@ FORUM = {
     "MAX_COMMENT_DEPTH": env_int("FORUM_MAX_COMMENT_DEPTH", 6),
     "COMMENT_MAX_LENGTH": env_int("FORUM_COMMENT_MAX_LENGTH", 20_000),
     "POST_MAX_LENGTH": env_int("FORUM_POST_MAX_LENGTH", 50_000),
+    # How long posters may edit or delete their own comments (moderators: always).
+    "EDIT_WINDOW_SECONDS": env_int("FORUM_EDIT_WINDOW_SECONDS", 15 * 60),
     "THREAD_MAX_PAGE_SIZE": 200,
     # Dotted path of the function deciding a new comment's status (forum/policy.py).
     "COMMENT_POLICY": os.environ.get("FORUM_COMMENT_POLICY", "forum.policy.approve_all"),

@@ -68,6 +68,8 @@ class Post(models.Model):
     title = models.CharField(max_length=300)
     slug = models.SlugField(max_length=200)
     body = models.TextField()
+    # Rendered once at write time (forum.rendering), so reads never render.
+    body_html = models.TextField(blank=True)
     status = models.CharField(max_length=16, choices=PostStatus.choices, default=PostStatus.DRAFT)
     published_at = models.DateTimeField(null=True, blank=True)
     author = models.ForeignKey(
@@ -82,6 +84,10 @@ class Post(models.Model):
     author_name = models.CharField(max_length=80, blank=True)
     is_guest = models.BooleanField(default=False)
     guest_number = models.PositiveIntegerField(null=True, blank=True)
+    # Guest submissions: how to reach the submitter, and the hash of the token that
+    # lets them follow their submission (forum.tokens).
+    submitter_email = models.EmailField(blank=True)
+    edit_token_hash = models.CharField(max_length=64, blank=True)
     # Approved comments that are not removed: what the public can read.
     comment_count = models.PositiveIntegerField(default=0)
     # Last path step handed to a top-level comment of this post.
@@ -166,6 +172,7 @@ class Comment(models.Model):
     # chose; empty for an anonymous comment.
     author_name = models.CharField(max_length=80, blank=True)
     body = models.TextField()
+    body_html = models.TextField(blank=True)
     status = models.CharField(
         max_length=16, choices=CommentStatus.choices, default=CommentStatus.PENDING
     )
@@ -184,6 +191,10 @@ class Comment(models.Model):
     # Direct replies the public can see (see public_comment_q); kept by the services.
     reply_count = models.PositiveIntegerField(default=0)
     import_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    # Posters without an account edit with a token; only its SHA-256 is kept.
+    edit_token_hash = models.CharField(max_length=64, blank=True)
+    # Keyed hash of the poster's IP address (forum.identity); never the address.
+    ip_hash = models.CharField(max_length=64, blank=True)
 
     objects = CommentQuerySet.as_manager()
 
@@ -238,3 +249,51 @@ class Comment(models.Model):
         return self.status == CommentStatus.APPROVED and (
             self.removed_at is None or self.reply_count > 0
         )
+
+
+class FlagReason(models.TextChoices):
+    SPAM = "spam", "Spam"
+    ABUSE = "abuse", "Abuse"
+    OFF_TOPIC = "off_topic", "Off topic"
+    OTHER = "other", "Other"
+
+
+class Flag(models.Model):
+    """A reader's report of a comment. One per reporter per comment.
+
+    ``reporter_key`` identifies the reporter: ``user:<id>`` for accounts, ``ip:<keyed
+    hash>`` for anonymous readers, so the uniqueness holds for both.
+    """
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="flags")
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="flags",
+    )
+    reporter_key = models.CharField(max_length=80)
+    reason = models.CharField(max_length=16, choices=FlagReason.choices)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["comment", "reporter_key"], name="flag_one_per_reporter_per_comment"
+            ),
+            models.CheckConstraint(
+                condition=Q(reason__in=FlagReason.values), name="flag_reason_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["comment"], name="flag_open_idx", condition=Q(resolved_at__isnull=True)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Flag {self.pk} ({self.reason}) on comment {self.comment_id}"

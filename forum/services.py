@@ -9,22 +9,27 @@ import datetime
 import unicodedata
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
-from forum.errors import InvalidInput, NotFound
+from forum import tokens
+from forum.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from forum.models import (
     Blog,
     Comment,
     CommentStatus,
+    Flag,
+    FlagReason,
     Post,
     PostStatus,
+    RemovalKind,
     path_step,
 )
-from forum.permissions import AnyUser
+from forum.permissions import AnyUser, is_comment_author, is_moderator, within_edit_window
 from forum.policy import decide_comment_status
+from forum.rendering import render_text
 
 # Control characters other than tab, newline and carriage return are refused.
 _ALLOWED_CONTROLS = {"\t", "\n", "\r"}
@@ -130,6 +135,7 @@ def post_create(
         title=title,
         slug=_unique_post_slug(blog=blog, title=title),
         body=body,
+        body_html=render_text(body),
         author=author,
         author_name=_clean_name(author_name),
         status=status,
@@ -199,6 +205,8 @@ def comment_create(
     created_at: datetime.datetime | None = None,
     status: str | None = None,
     import_key: str | None = None,
+    ip_hash: str = "",
+    issue_edit_token: bool = False,
 ) -> Comment:
     """Add a comment to ``post``, as a reply to ``parent`` when given.
 
@@ -207,6 +215,10 @@ def comment_create(
     ``status`` is normally left to the moderation policy (``forum.policy``); trusted
     callers such as the seed importer pass it. Costs a constant number of
     statements whatever the size of the thread.
+
+    With ``issue_edit_token`` a poster without an account gets an edit token: its
+    hash is stored and the token itself is set on the returned comment as
+    ``issued_edit_token``, the only time it is ever available.
     """
     if post.status != PostStatus.PUBLISHED:
         raise NotFound("This post is not published.")
@@ -251,9 +263,144 @@ def comment_create(
         author=author,
         author_name=author_name,
         body=body,
+        body_html=render_text(body),
         status=status,
         created_at=created_at or timezone.now(),
         import_key=import_key,
+        ip_hash=ip_hash,
     )
+    if issue_edit_token and author is None:
+        comment.issued_edit_token, comment.edit_token_hash = tokens.new_token()
+        comment.save(update_fields=["edit_token_hash"])
     _apply_visibility(comment=comment, was_public=False, was_counted=False)
     return comment
+
+
+def _lock_comment(comment: Comment) -> Comment:
+    """Re-read ``comment`` under a row lock: decisions are taken on its latest state."""
+    return Comment.objects.select_for_update().select_related("post").get(pk=comment.pk)
+
+
+def _check_author_may_change(*, comment: Comment, user: AnyUser, edit_token: str | None) -> None:
+    if is_moderator(user):
+        return
+    if not is_comment_author(user, comment, edit_token):
+        raise NotPermitted("You can only change your own comments.")
+    if not within_edit_window(comment, timezone.now()):
+        raise NotPermitted("The time for changing this comment has passed.")
+
+
+@transaction.atomic
+def comment_update(
+    *, comment: Comment, body: str, user: AnyUser = None, edit_token: str | None = None
+) -> Comment:
+    """Its author (or a moderator) rewrites a comment.
+
+    The new text goes back through the moderation policy: when the policy would
+    hold it, an approved comment returns to the queue. A moderator's edit stands.
+    """
+    comment = _lock_comment(comment)
+    _check_author_may_change(comment=comment, user=user, edit_token=edit_token)
+    if comment.is_removed:
+        raise Conflict("This comment was removed and can no longer be edited.")
+    body = clean_text(body, field="body", max_length=settings.FORUM["COMMENT_MAX_LENGTH"])
+    was_public = comment.is_public
+    was_counted = _counts_toward_post(status=comment.status, removed=comment.is_removed)
+    comment.body = body
+    comment.body_html = render_text(body)
+    comment.edited_at = timezone.now()
+    if not is_moderator(user) and comment.status == CommentStatus.APPROVED:
+        decision = decide_comment_status(
+            post=comment.post,
+            author=comment.author,
+            author_name=comment.author_name,
+            body=body,
+            parent_id=comment.parent_id,
+        )
+        comment.status = decision.status
+    comment.save(update_fields=["body", "body_html", "edited_at", "status"])
+    _apply_visibility(comment=comment, was_public=was_public, was_counted=was_counted)
+    return comment
+
+
+@transaction.atomic
+def comment_remove_by_author(
+    *, comment: Comment, user: AnyUser = None, edit_token: str | None = None
+) -> Comment:
+    """The author withdraws a comment: a tombstone while it has visible replies,
+    hidden otherwise. Removing a removed comment changes nothing."""
+    comment = _lock_comment(comment)
+    _check_author_may_change(comment=comment, user=user, edit_token=edit_token)
+    if comment.is_removed:
+        return comment
+    was_public = comment.is_public
+    was_counted = _counts_toward_post(status=comment.status, removed=False)
+    comment.removed_at = timezone.now()
+    comment.removal_kind = RemovalKind.AUTHOR
+    comment.removed_by = user if user is not None and user.is_authenticated else None
+    comment.save(update_fields=["removed_at", "removal_kind", "removed_by"])
+    _apply_visibility(comment=comment, was_public=was_public, was_counted=was_counted)
+    return comment
+
+
+def flag_reporter_key(*, user: AnyUser, ip_hash: str) -> str:
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    return f"ip:{ip_hash}"
+
+
+@transaction.atomic
+def flag_create(
+    *,
+    comment: Comment,
+    reason: str,
+    note: str = "",
+    user: AnyUser = None,
+    ip_hash: str = "",
+) -> tuple[Flag, bool]:
+    """Report a comment. One flag per reporter per comment: a repeat returns the
+    first flag and ``created=False``, changing nothing."""
+    if reason not in FlagReason.values:
+        raise InvalidInput(f"{reason!r} is not a valid choice.", field="reason")
+    note = clean_text(note, field="note", max_length=2000, min_length=0) if note else ""
+    if not comment.is_public or comment.is_removed:
+        raise NotFound("No comment to flag here.")
+    key = flag_reporter_key(user=user, ip_hash=ip_hash)
+    existing = Flag.objects.filter(comment=comment, reporter_key=key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            flag = Flag.objects.create(
+                comment=comment,
+                reporter=user if user is not None and user.is_authenticated else None,
+                reporter_key=key,
+                reason=reason,
+                note=note,
+            )
+    except IntegrityError:  # the same reporter, twice at once
+        return Flag.objects.get(comment=comment, reporter_key=key), False
+    return flag, True
+
+
+@transaction.atomic
+def guest_post_submit(
+    *, blog: Blog, title: str, body: str, author_name: str, email: str = ""
+) -> Post:
+    """A reader submits a guest blog. It waits, ``pending``, for review; the
+    submitter gets a token (``post.issued_edit_token``) to follow it."""
+    name = _clean_name(author_name)
+    if not name:
+        raise InvalidInput("This field may not be blank.", field="author_name")
+    post = post_create(
+        blog=blog,
+        title=title,
+        body=body,
+        author_name=name,
+        status=PostStatus.PENDING,
+        is_guest=True,
+    )
+    post.issued_edit_token, post.edit_token_hash = tokens.new_token()
+    post.submitter_email = email
+    post.save(update_fields=["edit_token_hash", "submitter_email"])
+    return post

@@ -1,98 +1,19 @@
-"""Cross-row invariants of the comment tree, enforced by the database.
-
-A reply's parent must be on the same post, exactly one level up, and its path must
-be the parent's path plus one step; once written, a comment's place in the tree
-(post, parent, depth, path) never changes. Check constraints cannot look at another
-row, so these are triggers, written once per engine.
-"""
+"""Install the comment-tree triggers (see forum/db_triggers.py)."""
 
 from django.db import migrations
 
-SQLITE_FORWARD = [
-    """
-    CREATE TRIGGER forum_comment_tree_insert BEFORE INSERT ON forum_comment
-    WHEN NEW.parent_id IS NOT NULL AND NOT EXISTS (
-        SELECT 1 FROM forum_comment p
-        WHERE p.id = NEW.parent_id AND p.post_id = NEW.post_id
-          AND p.depth + 1 = NEW.depth
-          AND substr(NEW.path, 1, length(p.path)) = p.path
-    )
-    BEGIN
-        SELECT RAISE(ABORT, 'comment tree: parent must be on the same post, one level up, and prefix the path');
-    END
-    """,
-    """
-    CREATE TRIGGER forum_comment_tree_immutable BEFORE UPDATE OF post_id, parent_id, depth, path
-    ON forum_comment
-    WHEN NEW.post_id IS NOT OLD.post_id OR NEW.parent_id IS NOT OLD.parent_id
-      OR NEW.depth IS NOT OLD.depth OR NEW.path IS NOT OLD.path
-    BEGIN
-        SELECT RAISE(ABORT, 'comment tree: a comment''s place in the tree never changes');
-    END
-    """,
-]
-SQLITE_BACKWARD = [
-    "DROP TRIGGER IF EXISTS forum_comment_tree_insert",
-    "DROP TRIGGER IF EXISTS forum_comment_tree_immutable",
-]
-
-POSTGRES_FORWARD = [
-    """
-    CREATE OR REPLACE FUNCTION forum_comment_tree_check() RETURNS trigger AS $$
-    BEGIN
-        IF TG_OP = 'UPDATE' THEN
-            IF NEW.post_id IS DISTINCT FROM OLD.post_id
-               OR NEW.parent_id IS DISTINCT FROM OLD.parent_id
-               OR NEW.depth IS DISTINCT FROM OLD.depth
-               OR NEW.path IS DISTINCT FROM OLD.path THEN
-                RAISE EXCEPTION 'comment tree: a comment''s place in the tree never changes'
-                    USING ERRCODE = 'check_violation';
-            END IF;
-            RETURN NEW;
-        END IF;
-        IF NEW.parent_id IS NOT NULL AND NOT EXISTS (
-            SELECT 1 FROM forum_comment p
-            WHERE p.id = NEW.parent_id AND p.post_id = NEW.post_id
-              AND p.depth + 1 = NEW.depth
-              AND left(NEW.path, length(p.path)) = p.path
-        ) THEN
-            RAISE EXCEPTION 'comment tree: parent must be on the same post, one level up, and prefix the path'
-                USING ERRCODE = 'check_violation';
-        END IF;
-        RETURN NEW;
-    END
-    $$ LANGUAGE plpgsql
-    """,
-    """
-    CREATE TRIGGER forum_comment_tree BEFORE INSERT OR UPDATE ON forum_comment
-    FOR EACH ROW EXECUTE FUNCTION forum_comment_tree_check()
-    """,
-]
-POSTGRES_BACKWARD = [
-    "DROP TRIGGER IF EXISTS forum_comment_tree ON forum_comment",
-    "DROP FUNCTION IF EXISTS forum_comment_tree_check()",
-]
+from forum import db_triggers
 
 
-def _run(statements_by_vendor):
-    def run(apps, schema_editor):
-        statements = statements_by_vendor.get(schema_editor.connection.vendor)
-        if statements is None:
-            raise NotImplementedError(
-                f"no comment-tree triggers for {schema_editor.connection.vendor}"
-            )
-        for statement in statements:
-            schema_editor.execute(statement)
+def forward(apps, schema_editor):
+    db_triggers.install(schema_editor.connection)
 
-    return run
+
+def backward(apps, schema_editor):
+    db_triggers.uninstall(schema_editor.connection)
 
 
 class Migration(migrations.Migration):
     dependencies = [("forum", "0001_initial")]
 
-    operations = [
-        migrations.RunPython(
-            _run({"sqlite": SQLITE_FORWARD, "postgresql": POSTGRES_FORWARD}),
-            _run({"sqlite": SQLITE_BACKWARD, "postgresql": POSTGRES_BACKWARD}),
-        )
-    ]
+    operations = [migrations.RunPython(forward, backward)]

@@ -1,9 +1,12 @@
+from datetime import timedelta
+
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from forum import services
-from forum.errors import InvalidInput, NotFound
-from forum.models import Comment, CommentStatus, PostStatus
+from forum.errors import InvalidInput, NotFound, NotPermitted
+from forum.models import Comment, CommentStatus, Flag, PostStatus
 from tests.factories import PostFactory, make_comment
 
 pytestmark = pytest.mark.django_db
@@ -132,3 +135,137 @@ def test_post_create_makes_slugs_unique_per_blog(blog):
     a = services.post_create(blog=blog, title="Same Title", body="b")
     b = services.post_create(blog=blog, title="Same Title", body="b")
     assert (a.slug, b.slug) == ("same-title", "same-title-2")
+
+
+# --- edits, removals, flags, guest posts -------------------------------------
+
+
+def anonymous_comment(post, **kwargs):
+    return services.comment_create(post=post, body="Mine.", issue_edit_token=True, **kwargs)
+
+
+def test_comment_create_issues_an_edit_token_stored_only_as_a_hash(post):
+    comment = anonymous_comment(post)
+    token = comment.issued_edit_token
+    assert len(token) >= 43  # 32 random bytes, url-safe base64
+    stored = Comment.objects.get(pk=comment.pk)
+    assert stored.edit_token_hash and token not in stored.edit_token_hash
+
+
+def test_comment_create_gives_no_token_to_account_holders(post, user):
+    comment = services.comment_create(post=post, body="x", author=user, issue_edit_token=True)
+    assert not hasattr(comment, "issued_edit_token")
+    assert comment.edit_token_hash == ""
+
+
+def test_comment_update_with_the_token_rewrites_and_rerenders(post):
+    comment = anonymous_comment(post)
+    updated = services.comment_update(
+        comment=comment, body="Now with http://x.org", edit_token=comment.issued_edit_token
+    )
+    assert updated.body == "Now with http://x.org"
+    assert 'href="http://x.org"' in updated.body_html
+    assert updated.edited_at is not None
+
+
+def test_comment_update_refuses_a_wrong_token_and_changes_nothing(post):
+    comment = anonymous_comment(post)
+    with pytest.raises(NotPermitted):
+        services.comment_update(comment=comment, body="Hijack", edit_token="guess")
+    comment.refresh_from_db()
+    assert comment.body == "Mine." and comment.edited_at is None
+
+
+def test_comment_update_refuses_after_the_window(post, settings):
+    comment = anonymous_comment(post)
+    settings.FORUM = {**settings.FORUM, "EDIT_WINDOW_SECONDS": 60}
+    Comment.objects.filter(pk=comment.pk).update(created_at=timezone.now() - timedelta(minutes=2))
+    with pytest.raises(NotPermitted, match="passed"):
+        services.comment_update(comment=comment, body="Late", edit_token=comment.issued_edit_token)
+
+
+def test_moderators_edit_any_comment_at_any_time(post, moderator):
+    comment = anonymous_comment(post)
+    Comment.objects.filter(pk=comment.pk).update(created_at=timezone.now() - timedelta(days=9))
+    assert services.comment_update(comment=comment, body="Fixed", user=moderator).body == "Fixed"
+
+
+def test_comment_update_goes_back_through_the_policy(post, settings):
+    settings.FORUM = {**settings.FORUM, "COMMENT_POLICY": "tests.forum.policies.hold_all"}
+    comment = services.comment_create(
+        post=post, body="First", status=CommentStatus.APPROVED, issue_edit_token=True
+    )
+    updated = services.comment_update(
+        comment=comment, body="Changed", edit_token=comment.issued_edit_token
+    )
+    assert updated.status == CommentStatus.PENDING
+    post.refresh_from_db()
+    assert post.comment_count == 0
+
+
+def test_author_removal_leaves_a_tombstone_while_replies_are_visible(post):
+    comment = anonymous_comment(post)
+    make_comment(post, parent=comment)
+    services.comment_remove_by_author(comment=comment, edit_token=comment.issued_edit_token)
+    comment.refresh_from_db()
+    post.refresh_from_db()
+    assert comment.is_removed and comment.is_public  # shown as a tombstone
+    assert post.comment_count == 1
+
+
+def test_author_removal_hides_a_comment_without_replies_and_is_idempotent(post):
+    comment = anonymous_comment(post)
+    for _ in range(2):
+        services.comment_remove_by_author(comment=comment, edit_token=comment.issued_edit_token)
+    comment.refresh_from_db()
+    post.refresh_from_db()
+    assert comment.is_removed and not comment.is_public
+    assert post.comment_count == 0
+
+
+def test_removing_the_last_reply_hides_a_tombstoned_parent(post, user):
+    parent = services.comment_create(post=post, body="P", author=user)
+    reply = services.comment_create(post=post, body="R", author=user, parent=parent)
+    services.comment_remove_by_author(comment=parent, user=user)
+    services.comment_remove_by_author(comment=reply, user=user)
+    parent.refresh_from_db()
+    assert parent.reply_count == 0 and not parent.is_public
+
+
+def test_flag_create_once_per_reporter(post, user):
+    comment = make_comment(post)
+    first, created = services.flag_create(comment=comment, reason="spam", user=user)
+    again, created_again = services.flag_create(comment=comment, reason="abuse", user=user)
+    assert created and not created_again and first.pk == again.pk
+    assert Flag.objects.count() == 1
+
+
+def test_flag_create_tells_anonymous_reporters_apart_by_ip_hash(post):
+    comment = make_comment(post)
+    services.flag_create(comment=comment, reason="spam", ip_hash="a" * 64)
+    services.flag_create(comment=comment, reason="spam", ip_hash="b" * 64)
+    services.flag_create(comment=comment, reason="spam", ip_hash="a" * 64)
+    assert sorted(Flag.objects.values_list("reporter_key", flat=True)) == [
+        "ip:" + "a" * 64,
+        "ip:" + "b" * 64,
+    ]
+
+
+def test_flag_create_refuses_an_unknown_reason(post):
+    with pytest.raises(InvalidInput):
+        services.flag_create(comment=make_comment(post), reason="boring")
+
+
+def test_guest_post_submit_is_pending_with_a_token(blog):
+    submitted = services.guest_post_submit(
+        blog=blog, title="My story", body="It began...", author_name="Jo", email="jo@x.org"
+    )
+    assert submitted.status == PostStatus.PENDING and submitted.is_guest
+    assert submitted.guest_number is None and submitted.published_at is None
+    assert len(submitted.issued_edit_token) >= 43
+
+
+def test_guest_post_submit_needs_a_name(blog):
+    with pytest.raises(InvalidInput) as exc:
+        services.guest_post_submit(blog=blog, title="T", body="B", author_name="  ")
+    assert exc.value.field == "author_name"
