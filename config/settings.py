@@ -193,6 +193,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "forum.api.exceptions.exception_handler",
     "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_RATES": {
+        "comments_anon": os.environ.get("THROTTLE_COMMENTS_ANON", "5/min"),
+        "writes_anon": os.environ.get("THROTTLE_WRITES_ANON", "20/min"),
+    },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -215,8 +219,8 @@ FORUM = {
     # How long posters may edit or delete their own comments (moderators: always).
     "EDIT_WINDOW_SECONDS": env_int("FORUM_EDIT_WINDOW_SECONDS", 15 * 60),
     "THREAD_MAX_PAGE_SIZE": 200,
-    # Dotted path of the function deciding a new comment's status (forum/policy.py).
-    "COMMENT_POLICY": os.environ.get("FORUM_COMMENT_POLICY", "forum.policy.approve_all"),
+    # Dotted path of the class deciding who may comment and what is held (forum/policy.py).
+    "COMMENT_POLICY": os.environ.get("FORUM_COMMENT_POLICY", "forum.policy.OpenPolicy"),
 }
 
 LOGGING = {

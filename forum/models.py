@@ -195,6 +195,9 @@ class Comment(models.Model):
     edit_token_hash = models.CharField(max_length=64, blank=True)
     # Keyed hash of the poster's IP address (forum.identity); never the address.
     ip_hash = models.CharField(max_length=64, blank=True)
+    # Why the moderation policy held this comment (reason codes such as
+    # "anonymous", "links", "watched_word:<word>", "flagged"); empty when published.
+    moderation_reasons = models.JSONField(default=list, blank=True)
 
     objects = CommentQuerySet.as_manager()
 

@@ -1,13 +1,16 @@
-"""The one place where a new comment's first status is decided.
+"""The one hook through which moderation shapes what the forum accepts.
 
-``decide_comment_status`` is what the services call. The policy behind it is named
-by ``settings.FORUM["COMMENT_POLICY"]`` (a dotted path to a function with the
-signature of ``approve_all``), so the moderation app replaces it without the forum
-importing moderation. Whatever the policy says, moderators' and staff's own
-comments are approved.
+The services ask the policy two things about a new comment: may this poster post
+here at all (``check_can_post``: bans, closed threads), and is the comment published
+at once or held (``decide``), with the reasons. The policy is the class named by
+``settings.FORUM["COMMENT_POLICY"]``; the forum's own ``OpenPolicy`` publishes
+everything, and the moderation app provides the real one, so the forum never
+imports moderation. Whatever the policy says, moderators', staff's and the post
+author's own comments are published.
 """
 
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -22,17 +25,51 @@ class Decision:
     reasons: tuple[str, ...] = field(default_factory=tuple)
 
 
-def approve_all(
-    *, post: Post, author: AnyUser, author_name: str, body: str, parent_id: int | None
-) -> Decision:
-    """The policy until moderation lands: every comment is published at once."""
-    return Decision(status=CommentStatus.APPROVED)
+@dataclass(frozen=True)
+class Submission:
+    """What the policy knows about a comment being written."""
+
+    post: Post
+    author: AnyUser
+    author_name: str
+    body: str
+    parent_id: int | None
+    ip_hash: str = ""
 
 
-def decide_comment_status(
-    *, post: Post, author: AnyUser, author_name: str, body: str, parent_id: int | None
-) -> Decision:
-    if bypasses_moderation(author):
+class OpenPolicy:
+    """No moderation: everyone may post, every comment is published at once."""
+
+    def check_can_post(self, submission: Submission) -> None:
+        """Raise a ``forum.errors.ServiceError`` when the poster may not post here."""
+
+    def decide(self, submission: Submission) -> Decision:
         return Decision(status=CommentStatus.APPROVED)
-    policy = import_string(settings.FORUM["COMMENT_POLICY"])
-    return policy(post=post, author=author, author_name=author_name, body=body, parent_id=parent_id)
+
+
+@cache
+def _policy_class(dotted_path: str) -> type:
+    return import_string(dotted_path)
+
+
+def get_policy() -> OpenPolicy:
+    return _policy_class(settings.FORUM["COMMENT_POLICY"])()
+
+
+def _is_exempt(submission: Submission) -> bool:
+    author = submission.author
+    if bypasses_moderation(author):
+        return True
+    return author is not None and author.is_authenticated and submission.post.author_id == author.pk
+
+
+def check_can_post(submission: Submission) -> None:
+    if bypasses_moderation(submission.author):
+        return
+    get_policy().check_can_post(submission)
+
+
+def decide_comment_status(submission: Submission) -> Decision:
+    if _is_exempt(submission):
+        return Decision(status=CommentStatus.APPROVED)
+    return get_policy().decide(submission)

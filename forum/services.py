@@ -28,7 +28,7 @@ from forum.models import (
     path_step,
 )
 from forum.permissions import AnyUser, is_comment_author, is_moderator, within_edit_window
-from forum.policy import decide_comment_status
+from forum.policy import Submission, check_can_post, decide_comment_status
 from forum.rendering import render_text
 
 # Control characters other than tab, newline and carriage return are refused.
@@ -238,14 +238,19 @@ def comment_create(
         if parent.depth + 1 > max_depth:
             raise InvalidInput(f"Replies may nest at most {max_depth} levels deep.", field="parent")
 
+    reasons: tuple[str, ...] = ()
     if status is None:
-        status = decide_comment_status(
+        submission = Submission(
             post=post,
             author=author,
             author_name=author_name,
             body=body,
             parent_id=parent.pk if parent else None,
-        ).status
+            ip_hash=ip_hash,
+        )
+        check_can_post(submission)
+        decision = decide_comment_status(submission)
+        status, reasons = decision.status, decision.reasons
     if status not in CommentStatus.values:
         raise InvalidInput(f"Unknown comment status {status!r}.", field="status")
 
@@ -268,6 +273,7 @@ def comment_create(
         created_at=created_at or timezone.now(),
         import_key=import_key,
         ip_hash=ip_hash,
+        moderation_reasons=list(reasons),
     )
     if issue_edit_token and author is None:
         comment.issued_edit_token, comment.edit_token_hash = tokens.new_token()
@@ -311,14 +317,20 @@ def comment_update(
     comment.edited_at = timezone.now()
     if not is_moderator(user) and comment.status == CommentStatus.APPROVED:
         decision = decide_comment_status(
-            post=comment.post,
-            author=comment.author,
-            author_name=comment.author_name,
-            body=body,
-            parent_id=comment.parent_id,
+            Submission(
+                post=comment.post,
+                author=comment.author,
+                author_name=comment.author_name,
+                body=body,
+                parent_id=comment.parent_id,
+                ip_hash=comment.ip_hash,
+            )
         )
         comment.status = decision.status
-    comment.save(update_fields=["body", "body_html", "edited_at", "status"])
+        comment.moderation_reasons = list(decision.reasons)
+    comment.save(
+        update_fields=["body", "body_html", "edited_at", "status", "moderation_reasons"]
+    )
     _apply_visibility(comment=comment, was_public=was_public, was_counted=was_counted)
     return comment
 

@@ -191,7 +191,7 @@ def test_moderators_edit_any_comment_at_any_time(post, moderator):
 
 
 def test_comment_update_goes_back_through_the_policy(post, settings):
-    settings.FORUM = {**settings.FORUM, "COMMENT_POLICY": "tests.forum.policies.hold_all"}
+    settings.FORUM = {**settings.FORUM, "COMMENT_POLICY": "tests.forum.policies.HoldAll"}
     comment = services.comment_create(
         post=post, body="First", status=CommentStatus.APPROVED, issue_edit_token=True
     )
