@@ -328,9 +328,7 @@ def comment_update(
         )
         comment.status = decision.status
         comment.moderation_reasons = list(decision.reasons)
-    comment.save(
-        update_fields=["body", "body_html", "edited_at", "status", "moderation_reasons"]
-    )
+    comment.save(update_fields=["body", "body_html", "edited_at", "status", "moderation_reasons"])
     _apply_visibility(comment=comment, was_public=was_public, was_counted=was_counted)
     return comment
 

@@ -1,3 +1,16 @@
 from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-urlpatterns: list = []
+from forum.api import views
+
+urlpatterns: list = [
+    path("blogs/", views.BlogListView.as_view(), name="blog-list"),
+    path("blogs/<slug:slug>/", views.BlogDetailView.as_view(), name="blog-detail"),
+    path("posts/", views.PostListView.as_view(), name="post-list"),
+    path("posts/<int:pk>/", views.PostDetailView.as_view(), name="post-detail"),
+    path("posts/<int:pk>/comments/", views.PostThreadView.as_view(), name="post-thread"),
+    path("comments/", views.CommentListView.as_view(), name="comment-list"),
+    path("comments/<int:pk>/", views.CommentDetailView.as_view(), name="comment-detail"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+]
