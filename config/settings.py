@@ -218,6 +218,8 @@ FORUM = {
     "POST_MAX_LENGTH": env_int("FORUM_POST_MAX_LENGTH", 50_000),
     # How long posters may edit or delete their own comments (moderators: always).
     "EDIT_WINDOW_SECONDS": env_int("FORUM_EDIT_WINDOW_SECONDS", 15 * 60),
+    # Distinct readers whose flags take an approved comment down for review.
+    "FLAG_HIDE_THRESHOLD": env_int("FORUM_FLAG_HIDE_THRESHOLD", 3),
     "THREAD_MAX_PAGE_SIZE": 200,
     # Dotted path of the class deciding who may comment and what is held (forum/policy.py).
     "COMMENT_POLICY": os.environ.get("FORUM_COMMENT_POLICY", "forum.policy.OpenPolicy"),

@@ -18,6 +18,9 @@ from django.utils.module_loading import import_string
 from forum.models import CommentStatus, Post
 from forum.permissions import AnyUser, bypasses_moderation
 
+# The reason code of a comment taken down by readers' flags.
+FLAGGED_REASON = "flagged"
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -45,6 +48,11 @@ class OpenPolicy:
 
     def decide(self, submission: Submission) -> Decision:
         return Decision(status=CommentStatus.APPROVED)
+
+    def flag_threshold(self, post: Post) -> int | None:
+        """Open flags from distinct reporters that take an approved comment down
+        (None: flags never do)."""
+        return settings.FORUM["FLAG_HIDE_THRESHOLD"]
 
 
 @cache

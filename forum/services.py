@@ -2,11 +2,13 @@
 
 The denormalized counters (``Post.comment_count``, ``Comment.reply_count``) and the
 path counters (``Post.top_seq``, ``Comment.child_seq``) are kept here and nowhere
-else; a comment's visibility changes only through ``_apply_visibility``.
+else; a comment's visibility changes only inside ``_tracking_visibility``.
 """
 
 import datetime
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -28,7 +30,13 @@ from forum.models import (
     path_step,
 )
 from forum.permissions import AnyUser, is_comment_author, is_moderator, within_edit_window
-from forum.policy import Submission, check_can_post, decide_comment_status
+from forum.policy import (
+    FLAGGED_REASON,
+    Submission,
+    check_can_post,
+    decide_comment_status,
+    get_policy,
+)
 from forum.rendering import render_text
 
 # Control characters other than tab, newline and carriage return are refused.
@@ -194,6 +202,15 @@ def _apply_visibility(*, comment: Comment, was_public: bool, was_counted: bool) 
         node, node_was_public = parent, parent_was_public
 
 
+@contextmanager
+def _tracking_visibility(comment: Comment) -> Iterator[None]:
+    """Around a change of ``comment``'s status or removal: fix the counters after."""
+    was_public = comment.is_public
+    was_counted = _counts_toward_post(status=comment.status, removed=comment.is_removed)
+    yield
+    _apply_visibility(comment=comment, was_public=was_public, was_counted=was_counted)
+
+
 @transaction.atomic
 def comment_create(
     *,
@@ -282,9 +299,56 @@ def comment_create(
     return comment
 
 
+def comment_lock(*, comment_id: int) -> Comment:
+    """Re-read a comment under a row lock (inside a transaction): decisions are
+    taken on its latest state, and a concurrent decision waits for this one."""
+    comment = Comment.objects.select_for_update().select_related("post").filter(pk=comment_id)
+    found = comment.first()
+    if found is None:
+        raise NotFound("No such comment.")
+    return found
+
+
 def _lock_comment(comment: Comment) -> Comment:
-    """Re-read ``comment`` under a row lock: decisions are taken on its latest state."""
-    return Comment.objects.select_for_update().select_related("post").get(pk=comment.pk)
+    return comment_lock(comment_id=comment.pk)
+
+
+@transaction.atomic
+def comment_set_state(
+    *,
+    comment: Comment,
+    status: str | None = None,
+    removed: bool | None = None,
+    removal_kind: str = RemovalKind.MODERATOR,
+    removed_by: AnyUser = None,
+    removal_reason: str = "",
+    moderation_reasons: list[str] | None = None,
+) -> Comment:
+    """Change a locked comment's status and/or removal (``comment_lock``), keeping
+    every counter right. The moderation services decide; this only applies."""
+    fields: list[str] = []
+    with _tracking_visibility(comment):
+        if status is not None and status != comment.status:
+            if status not in CommentStatus.values:
+                raise InvalidInput(f"Unknown comment status {status!r}.", field="status")
+            comment.status = status
+            fields.append("status")
+        if removed is True and not comment.is_removed:
+            comment.removed_at = timezone.now()
+            comment.removal_kind = removal_kind
+            comment.removed_by = removed_by if removed_by and removed_by.is_authenticated else None
+            comment.removal_reason = removal_reason
+            fields += ["removed_at", "removal_kind", "removed_by", "removal_reason"]
+        elif removed is False and comment.is_removed:
+            comment.removed_at, comment.removal_kind, comment.removed_by = None, "", None
+            comment.removal_reason = ""
+            fields += ["removed_at", "removal_kind", "removed_by", "removal_reason"]
+        if moderation_reasons is not None and moderation_reasons != comment.moderation_reasons:
+            comment.moderation_reasons = moderation_reasons
+            fields.append("moderation_reasons")
+        if fields:
+            comment.save(update_fields=fields)
+    return comment
 
 
 def _check_author_may_change(*, comment: Comment, user: AnyUser, edit_token: str | None) -> None:
@@ -310,8 +374,12 @@ def comment_update(
     if comment.is_removed:
         raise Conflict("This comment was removed and can no longer be edited.")
     body = clean_text(body, field="body", max_length=settings.FORUM["COMMENT_MAX_LENGTH"])
-    was_public = comment.is_public
-    was_counted = _counts_toward_post(status=comment.status, removed=comment.is_removed)
+    with _tracking_visibility(comment):
+        _rewrite(comment=comment, body=body, user=user)
+    return comment
+
+
+def _rewrite(*, comment: Comment, body: str, user: AnyUser) -> None:
     comment.body = body
     comment.body_html = render_text(body)
     comment.edited_at = timezone.now()
@@ -329,8 +397,6 @@ def comment_update(
         comment.status = decision.status
         comment.moderation_reasons = list(decision.reasons)
     comment.save(update_fields=["body", "body_html", "edited_at", "status", "moderation_reasons"])
-    _apply_visibility(comment=comment, was_public=was_public, was_counted=was_counted)
-    return comment
 
 
 @transaction.atomic
@@ -341,16 +407,9 @@ def comment_remove_by_author(
     hidden otherwise. Removing a removed comment changes nothing."""
     comment = _lock_comment(comment)
     _check_author_may_change(comment=comment, user=user, edit_token=edit_token)
-    if comment.is_removed:
-        return comment
-    was_public = comment.is_public
-    was_counted = _counts_toward_post(status=comment.status, removed=False)
-    comment.removed_at = timezone.now()
-    comment.removal_kind = RemovalKind.AUTHOR
-    comment.removed_by = user if user is not None and user.is_authenticated else None
-    comment.save(update_fields=["removed_at", "removal_kind", "removed_by"])
-    _apply_visibility(comment=comment, was_public=was_public, was_counted=was_counted)
-    return comment
+    return comment_set_state(
+        comment=comment, removed=True, removal_kind=RemovalKind.AUTHOR, removed_by=user
+    )
 
 
 def flag_reporter_key(*, user: AnyUser, ip_hash: str) -> str:
@@ -390,7 +449,23 @@ def flag_create(
             )
     except IntegrityError:  # the same reporter, twice at once
         return Flag.objects.get(comment=comment, reporter_key=key), False
+    _hide_when_flagged_enough(comment=comment)
     return flag, True
+
+
+def _hide_when_flagged_enough(*, comment: Comment) -> None:
+    """Enough distinct reporters take an approved comment off the page and back to
+    the moderators, with the reason ``flagged``."""
+    threshold = get_policy().flag_threshold(comment.post)
+    if threshold is None:
+        return
+    comment = _lock_comment(comment)
+    if comment.status != CommentStatus.APPROVED or comment.is_removed:
+        return
+    if Flag.objects.filter(comment=comment, resolved_at__isnull=True).count() < threshold:
+        return
+    reasons = [r for r in comment.moderation_reasons if r != FLAGGED_REASON] + [FLAGGED_REASON]
+    comment_set_state(comment=comment, status=CommentStatus.PENDING, moderation_reasons=reasons)
 
 
 @transaction.atomic

@@ -269,3 +269,56 @@ def test_guest_post_submit_needs_a_name(blog):
     with pytest.raises(InvalidInput) as exc:
         services.guest_post_submit(blog=blog, title="T", body="B", author_name="  ")
     assert exc.value.field == "author_name"
+
+
+def test_flags_from_enough_distinct_reporters_take_a_comment_down(post, settings):
+    settings.FORUM = {**settings.FORUM, "FLAG_HIDE_THRESHOLD": 3}
+    comment = make_comment(post)
+    for reporter in ("a", "b", "b"):
+        services.flag_create(comment=comment, reason="abuse", ip_hash=reporter * 64)
+    comment.refresh_from_db()
+    assert comment.status == CommentStatus.APPROVED
+    services.flag_create(comment=comment, reason="abuse", ip_hash="c" * 64)
+    comment.refresh_from_db()
+    post.refresh_from_db()
+    assert comment.status == CommentStatus.PENDING
+    assert comment.moderation_reasons == ["flagged"]
+    assert post.comment_count == 0
+
+
+def test_comment_set_state_restores_counters_on_the_way_back(post):
+    comment = make_comment(post)
+    make_comment(post, parent=comment)
+    locked = services.comment_lock(comment_id=comment.pk)
+    services.comment_set_state(comment=locked, removed=True)
+    services.comment_set_state(comment=locked, removed=False)
+    post.refresh_from_db()
+    locked.refresh_from_db()
+    assert post.comment_count == 2 and locked.reply_count == 1 and not locked.is_removed
+
+
+def test_banned_posters_cannot_comment(post, settings):
+    settings.FORUM = {**settings.FORUM, "COMMENT_POLICY": "tests.forum.policies.BanEveryone"}
+    with pytest.raises(NotPermitted):
+        services.comment_create(post=post, body="Hello")
+    assert not Comment.objects.exists()
+
+
+def test_moderators_are_never_held_or_banned(post, moderator, settings):
+    settings.FORUM = {**settings.FORUM, "COMMENT_POLICY": "tests.forum.policies.BanEveryone"}
+    assert services.comment_create(post=post, body="Hi", author=moderator).status == "approved"
+    settings.FORUM = {**settings.FORUM, "COMMENT_POLICY": "tests.forum.policies.HoldAll"}
+    assert services.comment_create(post=post, body="Hi", author=moderator).status == "approved"
+
+
+def test_the_post_author_is_never_held(post, user, settings):
+    post.author = user
+    post.save()
+    settings.FORUM = {**settings.FORUM, "COMMENT_POLICY": "tests.forum.policies.HoldAll"}
+    assert services.comment_create(post=post, body="Hi", author=user).status == "approved"
+
+
+def test_held_comments_record_the_policy_reasons(post, settings):
+    settings.FORUM = {**settings.FORUM, "COMMENT_POLICY": "tests.forum.policies.HoldAll"}
+    comment = services.comment_create(post=post, body="Hi")
+    assert comment.status == "pending" and comment.moderation_reasons == ["test"]
