@@ -1,0 +1,195 @@
+"""Django admin for blogs, posts and comments.
+
+Comments are view-only here. Their place in the tree (post, parent, depth, path) is
+fixed for good, and their state (status, removal) feeds the denormalized counters
+and the moderation log, which only the services keep right: an edit made here would
+silently break both. Decisions go through the moderation API.
+
+Every changelist selects its related rows up front, so a page costs the same number
+of queries whatever its length.
+"""
+
+from django.contrib import admin
+from django.db.models import Count, Q, QuerySet
+from django.http import HttpRequest
+from django.utils.text import Truncator
+
+from forum.models import Blog, Comment, Post, PostStatus
+from forum.rendering import render_text
+from forum.selectors import ANONYMOUS_NAME
+
+EXCERPT_LENGTH = 60
+
+
+def excerpt(text: str, length: int = EXCERPT_LENGTH) -> str:
+    """One line of at most ``length`` characters. Plain text: the admin escapes it."""
+    return Truncator(" ".join(text.split())).chars(length)
+
+
+@admin.register(Blog)
+class BlogAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "owner", "published_posts", "created_at")
+    list_select_related = ("owner",)
+    search_fields = ("name", "slug", "description")
+    prepopulated_fields = {"slug": ("name",)}
+    raw_id_fields = ("owner",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Blog]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(published_posts=Count("posts", filter=Q(posts__status=PostStatus.PUBLISHED)))
+        )
+
+    @admin.display(description="published posts", ordering="published_posts")
+    def published_posts(self, obj: Blog) -> int:
+        return obj.published_posts
+
+
+@admin.register(Post)
+class PostAdmin(admin.ModelAdmin):
+    list_display = (
+        "title",
+        "blog",
+        "status",
+        "is_guest",
+        "guest_number",
+        "published_at",
+        "comment_count",
+    )
+    list_filter = ("status", "is_guest", "blog")
+    list_select_related = ("blog",)
+    search_fields = ("title", "body", "author_name")
+    date_hierarchy = "published_at"
+    raw_id_fields = ("author",)
+    readonly_fields = ("comment_count", "top_seq", "import_key", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("blog", "title", "slug", "body", "status", "published_at")}),
+        ("Author", {"fields": ("author", "author_name")}),
+        ("Guest post", {"fields": ("is_guest", "guest_number", "submitter_email")}),
+        (
+            "Bookkeeping",
+            {
+                "classes": ("collapse",),
+                "fields": ("comment_count", "top_seq", "import_key", "created_at", "updated_at"),
+            },
+        ),
+    )
+
+    def save_model(self, request: HttpRequest, obj: Post, form, change: bool) -> None:
+        # The HTML is rendered at write time (forum.rendering): keep it in step.
+        if not change or "body" in form.changed_data:
+            obj.body_html = render_text(obj.body)
+        super().save_model(request, obj, form, change)
+
+
+class RemovedFilter(admin.SimpleListFilter):
+    title = "removal"
+    parameter_name = "removed"
+
+    def lookups(self, request, model_admin):
+        return (
+            ("no", "Not removed"),
+            ("yes", "Removed (any)"),
+            ("author", "Removed by its author"),
+            ("moderator", "Removed by a moderator"),
+        )
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "no":
+            return queryset.filter(removed_at__isnull=True)
+        if value == "yes":
+            return queryset.filter(removed_at__isnull=False)
+        if value in ("author", "moderator"):
+            return queryset.filter(removed_at__isnull=False, removal_kind=value)
+        return queryset
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "post_title",
+        "body_excerpt",
+        "parent_excerpt",
+        "author_display",
+        "status",
+        "removed",
+        "created_at",
+    )
+    list_display_links = ("id", "body_excerpt")
+    list_filter = ("status", RemovedFilter, "post__blog")
+    list_select_related = ("post", "parent")
+    search_fields = ("body", "author_name")
+    ordering = ("-created_at", "-id")
+    fieldsets = (
+        (None, {"fields": ("post", "parent", "depth", "path", "body")}),
+        ("Author", {"fields": ("author", "author_name")}),
+        (
+            "State",
+            {
+                "fields": (
+                    "status",
+                    "removed_at",
+                    "removal_kind",
+                    "removed_by",
+                    "removal_reason",
+                    "created_at",
+                    "edited_at",
+                )
+            },
+        ),
+        ("Bookkeeping", {"fields": ("reply_count", "child_seq", "import_key")}),
+    )
+    # Also what a superuser sees: there is nothing to edit here (see the module doc).
+    readonly_fields = (
+        "post",
+        "parent",
+        "depth",
+        "path",
+        "reply_count",
+        "child_seq",
+        "body",
+        "author",
+        "author_name",
+        "status",
+        "removed_at",
+        "removal_kind",
+        "removed_by",
+        "removal_reason",
+        "created_at",
+        "edited_at",
+        "import_key",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Comment | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Comment | None = None) -> bool:
+        return False
+
+    @admin.display(description="post", ordering="post__title")
+    def post_title(self, obj: Comment) -> str:
+        return excerpt(obj.post.title)
+
+    @admin.display(description="body")
+    def body_excerpt(self, obj: Comment) -> str:
+        return excerpt(obj.body)
+
+    @admin.display(description="in reply to")
+    def parent_excerpt(self, obj: Comment) -> str:
+        if obj.parent is None:
+            return ""
+        return excerpt(obj.parent.body)
+
+    @admin.display(description="author", ordering="author_name")
+    def author_display(self, obj: Comment) -> str:
+        return obj.author_name or ANONYMOUS_NAME
+
+    @admin.display(description="removed", boolean=True, ordering="removed_at")
+    def removed(self, obj: Comment) -> bool:
+        return obj.removed_at is not None

@@ -1,0 +1,91 @@
+"""Output shapes of the read API (API.md, "Reading").
+
+A comment's representation is ``forum.selectors.comment_as_dict``: the thread builds
+it from rows, and ``CommentSerializer`` calls it for model instances, so the flat and
+the nested shapes are one definition. The fields declared on the comment serializers
+describe that shape for the OpenAPI schema.
+"""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from forum.models import Blog, Comment, CommentStatus, Post
+from forum.selectors import comment_as_dict, comment_row
+
+
+class BlogSerializer(serializers.ModelSerializer):
+    post_count = serializers.IntegerField(read_only=True, help_text="Published posts.")
+
+    class Meta:
+        model = Blog
+        fields = ["slug", "name", "description", "post_count"]
+        read_only_fields = fields
+
+
+class PostSerializer(serializers.ModelSerializer):
+    blog = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Post
+        fields = [
+            "id",
+            "blog",
+            "title",
+            "slug",
+            "body",
+            "published_at",
+            "author_name",
+            "is_guest",
+            "guest_number",
+            "comment_count",
+        ]
+        read_only_fields = fields
+
+
+class CommentSerializer(serializers.Serializer):
+    """One comment (read-only). Accepts a ``Comment`` or a row of
+    ``forum.selectors.COMMENT_COLUMNS``."""
+
+    id = serializers.IntegerField(read_only=True)
+    post = serializers.IntegerField(read_only=True, help_text="The post's id.")
+    parent = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="The parent comment's id; null at top level."
+    )
+    depth = serializers.IntegerField(read_only=True, help_text="0 for a top-level comment.")
+    author_name = serializers.CharField(
+        read_only=True, allow_null=True, help_text="The name shown; null when anonymous."
+    )
+    display_name = serializers.CharField(
+        read_only=True, help_text='The author name, or "Anonymous".'
+    )
+    is_anonymous = serializers.BooleanField(read_only=True)
+    body = serializers.CharField(
+        read_only=True, allow_null=True, help_text="Null when the comment was removed."
+    )
+    status = serializers.ChoiceField(choices=CommentStatus.choices, read_only=True)
+    removed = serializers.BooleanField(
+        read_only=True, help_text="A tombstone: removed, shown for its visible replies."
+    )
+    created_at = serializers.DateTimeField(read_only=True)
+    edited_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    reply_count = serializers.IntegerField(
+        read_only=True, help_text="Direct replies the public can see."
+    )
+
+    def to_representation(self, instance: Comment | dict[str, Any]) -> dict[str, Any]:
+        row = instance if isinstance(instance, dict) else comment_row(instance)
+        return comment_as_dict(row)
+
+
+class ThreadCommentSerializer(CommentSerializer):
+    """A comment in a thread: the flat shape plus its ``replies``, nested alike.
+
+    Only describes the schema: the thread view renders the selector's dicts as they are.
+    """
+
+
+# Recursive: each reply is a ThreadComment again (one recursive schema component).
+ThreadCommentSerializer._declared_fields["replies"] = ThreadCommentSerializer(
+    many=True, read_only=True, help_text="Visible replies, oldest first."
+)
