@@ -12,6 +12,8 @@ from forum.permissions import is_moderator
 
 class MeSerializer(serializers.ModelSerializer):
     is_moderator = serializers.SerializerMethodField()
+    # Plain text in the schema: empty when no address was given ("" is no valid email).
+    email = serializers.CharField(read_only=True)
 
     class Meta:
         model = User
@@ -25,7 +27,7 @@ class MeSerializer(serializers.ModelSerializer):
 class RegisterInputSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    email = serializers.EmailField(required=False, allow_blank=True)
     display_name = serializers.CharField(
         max_length=80, required=False, allow_blank=True, default=""
     )
@@ -43,7 +45,12 @@ class RegisterView(generics.GenericAPIView):
     def post(self, request):
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.user_register(**data.validated_data)
+        user = services.user_register(
+            username=data.validated_data["username"],
+            password=data.validated_data["password"],
+            email=data.validated_data.get("email", ""),
+            display_name=data.validated_data["display_name"],
+        )
         return Response(MeSerializer(user).data, status=status.HTTP_201_CREATED)
 
 

@@ -29,6 +29,8 @@ from forum.models import (
     path_step,
     public_comment_q,
 )
+from forum.permissions import AnyUser, is_comment_author, is_moderator
+from forum.tokens import token_matches
 
 ANONYMOUS_NAME = "Anonymous"
 
@@ -40,6 +42,7 @@ COMMENT_COLUMNS = (
     "depth",
     "author_name",
     "body",
+    "body_html",
     "status",
     "removed_at",
     "created_at",
@@ -78,6 +81,43 @@ def comment_list(*, include_hidden: bool = False) -> QuerySet[Comment]:
     return queryset.order_by("post_id", "path")
 
 
+def published_post_get(*, post_id: int) -> Post:
+    post = Post.objects.published().select_related("blog").filter(pk=post_id).first()
+    if post is None:
+        raise NotFound("No such post.")
+    return post
+
+
+def blog_get(*, slug: str) -> Blog | None:
+    return Blog.objects.filter(slug=slug).first()
+
+
+def comment_get(*, comment_id: int) -> Comment | None:
+    return Comment.objects.select_related("post").filter(pk=comment_id).first()
+
+
+def comment_get_for_viewer(*, comment_id: int, user: AnyUser, edit_token: str | None) -> Comment:
+    """A comment as its viewer may see it: the public sees public comments of
+    published posts; moderators see every comment; the author (account or edit
+    token) sees their own in any state, e.g. while it waits for moderation."""
+    comment = comment_get(comment_id=comment_id)
+    if comment is None:
+        raise NotFound("No such comment.")
+    if is_moderator(user) or is_comment_author(user, comment, edit_token):
+        return comment
+    if comment.is_public and comment.post.status == PostStatus.PUBLISHED:
+        return comment
+    raise NotFound("No such comment.")
+
+
+def guest_post_get_for_submitter(*, post_id: int, edit_token: str | None) -> Post:
+    """A guest post as its submitter follows it (with the token given at submission)."""
+    post = Post.objects.select_related("blog").filter(pk=post_id, is_guest=True).first()
+    if post is None or not token_matches(edit_token, post.edit_token_hash):
+        raise NotFound("No such guest post, or a wrong X-Edit-Token.")
+    return post
+
+
 def iso_datetime(value: datetime.datetime | None, tz: datetime.tzinfo) -> str | None:
     """``value`` as DRF's ``DateTimeField`` writes it by default (ISO 8601 in the
     current time zone, ``Z`` for UTC), without building a serializer field."""
@@ -105,6 +145,7 @@ def comment_as_dict(row: Mapping[str, Any], tz: datetime.tzinfo | None = None) -
         "display_name": name or ANONYMOUS_NAME,
         "is_anonymous": not name,
         "body": None if removed else row["body"],
+        "body_html": None if removed else row["body_html"],
         "status": row["status"],
         "removed": removed,
         "created_at": iso_datetime(row["created_at"], tz),

@@ -1,9 +1,9 @@
 import pytest
 from django.contrib.auth.models import Group
-from rest_framework.test import APIClient
 
 from forum.permissions import MODERATORS_GROUP
 from tests.factories import BlogFactory, PostFactory, UserFactory
+from tests.openapi import SchemaCheckingAPIClient as APIClient
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,7 @@ from django.utils import timezone
 from accounts.models import User
 from forum import services
 from forum.models import Blog, Post, PostStatus
+from forum.rendering import render_text
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -41,6 +42,7 @@ class PostFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Post {n}")
     slug = factory.Sequence(lambda n: f"post-{n}")
     body = "The body of the post."
+    body_html = factory.LazyAttribute(lambda post: render_text(post.body))
     status = PostStatus.PUBLISHED
     published_at = factory.LazyFunction(timezone.now)
 

@@ -34,6 +34,7 @@ class PostSerializer(serializers.ModelSerializer):
             "title",
             "slug",
             "body",
+            "body_html",
             "published_at",
             "author_name",
             "is_guest",
@@ -63,6 +64,11 @@ class CommentSerializer(serializers.Serializer):
     body = serializers.CharField(
         read_only=True, allow_null=True, help_text="Null when the comment was removed."
     )
+    body_html = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="The body as safe HTML: paragraphs, line breaks, nofollow links.",
+    )
     status = serializers.ChoiceField(choices=CommentStatus.choices, read_only=True)
     removed = serializers.BooleanField(
         read_only=True, help_text="A tombstone: removed, shown for its visible replies."
@@ -89,3 +95,75 @@ class ThreadCommentSerializer(CommentSerializer):
 ThreadCommentSerializer._declared_fields["replies"] = ThreadCommentSerializer(
     many=True, read_only=True, help_text="Visible replies, oldest first."
 )
+
+
+class OwnCommentSerializer(CommentSerializer):
+    """A comment as its author (or a moderator) sees it: with why it is held."""
+
+    # Output-only serializer; not read_only so that the schema marks these optional
+    # (drf-spectacular makes every read-only field required).
+    moderation_reasons = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Only for the comment's author and moderators: why it is held, "
+        'e.g. "anonymous", "links", "flagged".',
+    )
+
+    def to_representation(self, instance: Comment) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["moderation_reasons"] = list(instance.moderation_reasons)
+        return data
+
+
+class CreatedCommentSerializer(OwnCommentSerializer):
+    """The 201 answer to a new comment; ``edit_token`` is shown this once."""
+
+    edit_token = serializers.CharField(
+        required=False,
+        help_text="Only for posters without an account: send it back in X-Edit-Token "
+        "to edit or delete the comment. Shown once; not recoverable.",
+    )
+
+    def to_representation(self, instance: Comment) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        token = getattr(instance, "issued_edit_token", None)
+        if token:
+            data["edit_token"] = token
+        return data
+
+
+class FlagSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    comment = serializers.IntegerField(source="comment_id", read_only=True)
+    reason = serializers.CharField(read_only=True)
+    note = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class GuestPostSerializer(serializers.ModelSerializer):
+    """A guest submission as its submitter follows it."""
+
+    blog = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    edit_token = serializers.SerializerMethodField(
+        help_text="Shown once, at submission: send it in X-Edit-Token to follow the post."
+    )
+
+    class Meta:
+        model = Post
+        fields = [
+            "id",
+            "blog",
+            "title",
+            "body",
+            "body_html",
+            "author_name",
+            "status",
+            "guest_number",
+            "published_at",
+            "created_at",
+            "edit_token",
+        ]
+        read_only_fields = fields
+
+    def get_edit_token(self, post: Post) -> str | None:
+        return getattr(post, "issued_edit_token", None)

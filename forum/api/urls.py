@@ -11,6 +11,9 @@ urlpatterns: list = [
     path("posts/<int:pk>/comments/", views.PostThreadView.as_view(), name="post-thread"),
     path("comments/", views.CommentListView.as_view(), name="comment-list"),
     path("comments/<int:pk>/", views.CommentDetailView.as_view(), name="comment-detail"),
+    path("comments/<int:pk>/flag/", views.CommentFlagView.as_view(), name="comment-flag"),
+    path("guest-posts/", views.GuestPostCreateView.as_view(), name="guest-post-create"),
+    path("guest-posts/<int:pk>/", views.GuestPostDetailView.as_view(), name="guest-post-detail"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

@@ -2,23 +2,51 @@
 serialize; the querysets and the thread come from ``forum.selectors``."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics
-from rest_framework.exceptions import NotFound
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from forum import selectors
+from forum import selectors, services
+from forum.api import inputs
 from forum.api.filters import CommentFilter, PostFilter
 from forum.api.pagination import PageNumberPagination
+from forum.api.schema import (
+    CONFLICT,
+    EDIT_TOKEN_HEADER,
+    FORBIDDEN,
+    NOT_FOUND,
+    THROTTLED,
+)
 from forum.api.serializers import (
     BlogSerializer,
     CommentSerializer,
+    CreatedCommentSerializer,
+    FlagSerializer,
+    GuestPostSerializer,
+    OwnCommentSerializer,
     PostSerializer,
     ThreadCommentSerializer,
 )
+from forum.api.throttles import AnonymousCommentThrottle, AnonymousWriteThrottle
+from forum.identity import request_ip_hash
 from forum.permissions import is_moderator
+
+EDIT_TOKEN = "X-Edit-Token"  # noqa: S105 (a header name)
+
+
+def _valid(serializer_class, request: Request) -> dict:
+    data = serializer_class(data=request.data)
+    data.is_valid(raise_exception=True)
+    return data.validated_data
+
+
+def _throttles_for_writes(view, throttle_class) -> list:
+    if view.request.method in ("GET", "HEAD", "OPTIONS"):
+        return []
+    return [throttle_class()]
 
 
 class BlogListView(generics.ListAPIView):
@@ -71,13 +99,142 @@ class CommentListView(generics.ListAPIView):
         return selectors.comment_list(include_hidden=is_moderator(self.request.user))
 
 
-class CommentDetailView(generics.RetrieveAPIView):
-    """A comment the caller can see (moderators: any)."""
+class CommentDetailView(generics.GenericAPIView):
+    """One comment. Its author (logged in, or holding its ``X-Edit-Token``) also
+    sees it while it is held, with ``moderation_reasons``, and may edit or delete it
+    within the edit window; moderators may at any time."""
 
     serializer_class = CommentSerializer
 
-    def get_queryset(self):
-        return selectors.comment_list(include_hidden=is_moderator(self.request.user))
+    def _comment(self, request: Request, pk: int):
+        return selectors.comment_get_for_viewer(
+            comment_id=pk, user=request.user, edit_token=request.headers.get(EDIT_TOKEN)
+        )
+
+    def _own_view(self, request: Request, comment) -> bool:
+        return is_moderator(request.user) or selectors.is_comment_author(
+            request.user, comment, request.headers.get(EDIT_TOKEN)
+        )
+
+    @extend_schema(
+        parameters=[EDIT_TOKEN_HEADER],
+        responses={200: OwnCommentSerializer, 404: NOT_FOUND},
+        description="The public shape; authors and moderators also get moderation_reasons.",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        comment = self._comment(request, pk)
+        serializer = OwnCommentSerializer if self._own_view(request, comment) else CommentSerializer
+        return Response(serializer(comment).data)
+
+    @extend_schema(
+        parameters=[EDIT_TOKEN_HEADER],
+        request=inputs.CommentUpdateInput,
+        responses={
+            200: OwnCommentSerializer,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+        },
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        data = _valid(inputs.CommentUpdateInput, request)
+        comment = services.comment_update(
+            comment=self._comment(request, pk),
+            body=data["body"],
+            user=request.user,
+            edit_token=request.headers.get(EDIT_TOKEN),
+        )
+        return Response(OwnCommentSerializer(comment).data)
+
+    @extend_schema(
+        parameters=[EDIT_TOKEN_HEADER],
+        responses={204: None, 403: FORBIDDEN, 404: NOT_FOUND},
+        description="Leaves a tombstone 'removed by its author' while the comment has "
+        "visible replies; hides it otherwise.",
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        services.comment_remove_by_author(
+            comment=self._comment(request, pk),
+            user=request.user,
+            edit_token=request.headers.get(EDIT_TOKEN),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class CommentFlagView(generics.GenericAPIView):
+    """Report a comment. One flag per reporter: a repeat answers 200 and changes nothing."""
+
+    serializer_class = FlagSerializer
+
+    def get_throttles(self):
+        return _throttles_for_writes(self, AnonymousWriteThrottle)
+
+    @extend_schema(
+        request=inputs.FlagInput,
+        responses={
+            201: FlagSerializer,
+            200: OpenApiResponse(FlagSerializer, description="Already flagged by you."),
+            404: NOT_FOUND,
+            429: THROTTLED,
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = _valid(inputs.FlagInput, request)
+        flag, created = services.flag_create(
+            comment=self._public_comment(pk),
+            reason=data["reason"],
+            note=data["note"],
+            user=request.user,
+            ip_hash=request_ip_hash(request),
+        )
+        code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        return Response(FlagSerializer(flag).data, status=code)
+
+    @staticmethod
+    def _public_comment(pk: int):
+        return selectors.comment_get_for_viewer(comment_id=pk, user=None, edit_token=None)
+
+
+class GuestPostCreateView(generics.GenericAPIView):
+    """Submit a guest blog for review. It is ``pending`` until a moderator decides."""
+
+    serializer_class = GuestPostSerializer
+
+    def get_throttles(self):
+        return _throttles_for_writes(self, AnonymousWriteThrottle)
+
+    @extend_schema(
+        request=inputs.GuestPostInput,
+        responses={201: GuestPostSerializer, 429: THROTTLED},
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(inputs.GuestPostInput, request)
+        blog = selectors.blog_get(slug=data.pop("blog"))
+        if blog is None:
+            raise ValidationError({"blog": ["No such blog."]})
+        post = services.guest_post_submit(
+            blog=blog,
+            title=data["title"],
+            body=data["body"],
+            author_name=data["author_name"],
+            email=data.get("email", ""),
+        )
+        return Response(GuestPostSerializer(post).data, status=status.HTTP_201_CREATED)
+
+
+class GuestPostDetailView(generics.GenericAPIView):
+    """A guest submission's state, for the submitter holding its ``X-Edit-Token``."""
+
+    serializer_class = GuestPostSerializer
+
+    @extend_schema(
+        parameters=[EDIT_TOKEN_HEADER], responses={200: GuestPostSerializer, 404: NOT_FOUND}
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        post = selectors.guest_post_get_for_submitter(
+            post_id=pk, edit_token=request.headers.get(EDIT_TOKEN)
+        )
+        return Response(GuestPostSerializer(post).data)
 
 
 class PostThreadView(generics.GenericAPIView):
@@ -92,6 +249,40 @@ class PostThreadView(generics.GenericAPIView):
     serializer_class = ThreadCommentSerializer
     pagination_class = PageNumberPagination
     filter_backends: list = []
+
+    def get_throttles(self):
+        return _throttles_for_writes(self, AnonymousCommentThrottle)
+
+    @extend_schema(
+        request=inputs.CommentCreateInput,
+        responses={
+            201: CreatedCommentSerializer,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            429: THROTTLED,
+        },
+        description="Post a comment, or a reply with `parent`. Anonymous without "
+        "`author_name`; under that name without an account; as the caller when logged "
+        "in. `status` says whether it is published or held for moderation.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = _valid(inputs.CommentCreateInput, request)
+        post = selectors.published_post_get(post_id=pk)
+        parent = None
+        if data.get("parent") is not None:
+            parent = selectors.comment_get(comment_id=data["parent"])
+            if parent is None:
+                raise ValidationError({"parent": ["No such comment."]})
+        comment = services.comment_create(
+            post=post,
+            body=data["body"],
+            parent=parent,
+            author=request.user,
+            author_name=data.get("author_name"),
+            ip_hash=request_ip_hash(request),
+            issue_edit_token=True,
+        )
+        return Response(CreatedCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],

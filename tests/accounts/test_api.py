@@ -1,8 +1,8 @@
 import pytest
-from rest_framework.test import APIClient
 
 from accounts.models import User
 from tests.factories import make_comment
+from tests.openapi import SchemaCheckingAPIClient as APIClient
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,45 @@
+"""What the write endpoints accept. Shapes and types only: the rules (lengths after
+trimming, control characters, depth, permissions) are the services' to enforce."""
+
+from rest_framework import serializers
+
+from forum.models import FlagReason
+
+
+class StrictCharField(serializers.CharField):
+    """A CharField that refuses numbers, booleans and the like instead of
+    turning them into text: a JSON ``42`` is not a comment."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def _text(**kwargs) -> serializers.CharField:
+    # Bodies are stored as written: no trimming here; the service checks the length
+    # after trimming and refuses blank text with a field error.
+    return StrictCharField(trim_whitespace=False, allow_blank=True, **kwargs)
+
+
+class CommentCreateInput(serializers.Serializer):
+    body = _text()
+    parent = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    author_name = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=80)
+
+
+class CommentUpdateInput(serializers.Serializer):
+    body = _text()
+
+
+class FlagInput(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=FlagReason.choices)
+    note = StrictCharField(required=False, allow_blank=True, max_length=2000, default="")
+
+
+class GuestPostInput(serializers.Serializer):
+    blog = serializers.SlugField(max_length=100)
+    title = StrictCharField(max_length=300)
+    body = _text()
+    author_name = StrictCharField(max_length=80)
+    email = serializers.EmailField(required=False, allow_blank=True)
