@@ -15,6 +15,8 @@ def _test_settings(settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
 
+    # The test client speaks plain HTTP; production redirects that to HTTPS.
+    settings.SECURE_SSL_REDIRECT = False
     # Hashing strength is not under test; PBKDF2's iterations would dominate the run.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -1,0 +1,56 @@
+"""Settings as a deployment gets them: from the environment only."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": "k9$Vd2!mQ7@pL4#xR8^zT1&wN6*yB3(cF5)hJ0_sG-eU+aK=oI]",
+    "ALLOWED_HOSTS": "forum.example.org",
+}
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    return subprocess.run(  # noqa: S603 (our own manage.py)
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_deploy_check_is_clean_with_only_the_three_required_variables():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+def test_a_missing_secret_key_stops_a_production_start():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "SECRET_KEY"}
+    result = manage("check", env=env)
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_debug_is_off_unless_asked():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "DEBUG"}
+    result = manage(
+        "shell", "-c", "from django.conf import settings; print(settings.DEBUG)", env=env
+    )
+    assert result.stdout.strip().splitlines()[-1] == "False", result.stderr
+
+
+@pytest.mark.django_db
+def test_responses_carry_security_headers(client):
+    response = client.get("/api/blogs/")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
