@@ -1,14 +1,12 @@
-"""Fixtures of the forum tests: threads with known shapes, and direct state changes
-the services do not offer yet (with the counters set as the services would)."""
+"""Fixtures of the forum tests: threads with known shapes."""
 
 import datetime
 from types import SimpleNamespace
 
 import pytest
-from django.db.models import F
-from django.utils import timezone
 
-from forum.models import Comment, CommentStatus, Post, PostStatus, RemovalKind
+from forum import services
+from forum.models import Comment, PostStatus, RemovalKind
 from tests.factories import BlogFactory, PostFactory, make_comment
 
 T0 = datetime.datetime(2025, 3, 1, 12, 0, tzinfo=datetime.UTC)
@@ -18,27 +16,15 @@ def at(minutes: int) -> datetime.datetime:
     return T0 + datetime.timedelta(minutes=minutes)
 
 
-def remove_directly(comment: Comment) -> Comment:
-    """Mark ``comment`` removed by its author, fixing the counters the way the
-    removal service will: the post loses one public comment, and when the comment
-    has no visible replies (so it disappears) its parent loses one visible reply.
-    Assumes the parent itself stays visible."""
-    comment.refresh_from_db()
-    was_public = comment.is_public
-    Comment.objects.filter(pk=comment.pk).update(
-        removed_at=timezone.now(), removal_kind=RemovalKind.AUTHOR
-    )
-    if comment.status == CommentStatus.APPROVED and comment.removed_at is None:
-        Post.objects.filter(pk=comment.post_id).update(comment_count=F("comment_count") - 1)
-    comment.refresh_from_db()
-    if was_public and not comment.is_public and comment.parent_id is not None:
-        Comment.objects.filter(pk=comment.parent_id).update(reply_count=F("reply_count") - 1)
-    return comment
+def remove_as_author(comment: Comment) -> Comment:
+    """Remove ``comment`` the way its author does, through the service."""
+    locked = services.comment_lock(comment_id=comment.pk)
+    return services.comment_set_state(comment=locked, removed=True, removal_kind=RemovalKind.AUTHOR)
 
 
 @pytest.fixture
 def remove():
-    return remove_directly
+    return remove_as_author
 
 
 @pytest.fixture
