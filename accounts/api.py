@@ -1,5 +1,6 @@
 """Accounts over the API: register, obtain a token, read and change oneself."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -37,6 +38,16 @@ class MeUpdateInputSerializer(serializers.Serializer):
     display_name = serializers.CharField(max_length=80, allow_blank=True)
 
 
+class EraseInputSerializer(serializers.Serializer):
+    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    comments = serializers.ChoiceField(
+        choices=services.ErasureChoice.CHOICES,
+        default=services.ErasureChoice.ANONYMIZE,
+        help_text="anonymize: comments stay, without a name; remove: they become "
+        "tombstones (hidden unless they have visible replies).",
+    )
+
+
 class RegisterView(generics.GenericAPIView):
     permission_classes = [permissions.AllowAny]
     serializer_class = RegisterInputSerializer
@@ -67,6 +78,24 @@ class MeView(generics.GenericAPIView):
         data.is_valid(raise_exception=True)
         user = services.user_update(user=request.user, **data.validated_data)
         return Response(MeSerializer(user).data)
+
+    @extend_schema(request=EraseInputSerializer, responses={204: None})
+    def delete(self, request):
+        """Erase the caller's account (the password confirms it)."""
+        data = EraseInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.user_erase(user=request.user, **data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeExportView(generics.GenericAPIView):
+    """Everything the forum holds about the caller, as JSON."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request):
+        return Response(services.user_export(user=request.user))
 
 
 class TokenView(ObtainAuthToken):
