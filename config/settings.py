@@ -55,6 +55,9 @@ if not SECRET_KEY:
 # existing bans and flag identities by IP stop matching.
 IP_HASH_KEY = os.environ.get("IP_HASH_KEY") or f"ip-hash:{SECRET_KEY}"
 
+# Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs, comma-separated).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 
 # --- HTTPS and security headers (production defaults; DEBUG=1 relaxes them) ----
