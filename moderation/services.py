@@ -1,10 +1,71 @@
-"""Moderation writes."""
+"""Moderation writes: decisions on comments and guest posts, bans, blog policies,
+moderators.
+
+Every decision is a service of its own (``comment_approve`` ... ``post_reject``) and
+follows the same steps in one transaction:
+
+1. lock the target row (``forum.services.comment_lock``; ``select_for_update`` for
+   posts), so a concurrent decision on the same item waits and then sees this one;
+2. check the actor may moderate it (``NotPermitted``, 403);
+3. when the verb's target state already holds, do nothing and say so
+   (``changed=False``, no audit row): every verb is idempotent;
+4. when the verb makes no sense from the current state, raise ``Conflict`` (409)
+   carrying the current state; likewise when the caller said which state they saw
+   (``expected_state``, e.g. ``pending`` from the queue) and the comment is no longer
+   in it: someone else decided first, and the later decision must not silently
+   overturn the earlier one (a reject that won would otherwise be followed by the
+   approve that lost, rejected → approved being a valid move);
+5. otherwise apply it, resolve the comment's open flags, and write the audit row
+   (``ModerationAction``: who, when, why, from which state to which).
+
+Comment states (the log's ``from_state``/``to_state``: the status, or ``removed``)::
+
+    verb     from                                to          no-op when
+    approve  pending, rejected, spam             approved    approved
+    reject   pending, spam                       rejected    rejected
+    spam     pending, rejected, approved         spam        spam
+    remove   approved; pending if taken down     removed     removed (by anyone)
+             by readers' flags
+    restore  removed (by a moderator)            approved    not removed
+
+Any other combination is a ``Conflict``; in particular the status verbs refuse
+removed comments (restore first). ``approve`` and ``restore`` clear the comment's
+``moderation_reasons``. A removed comment stays ``approved``: a tombstone while it
+has visible replies. Guest posts: ``publish`` pending → published
+(with the blog's next ``guest_number``), ``reject`` pending → rejected.
+
+Bans keep their own record (``created_by``/``created_at``/``reason`` and
+``lifted_by``/``lifted_at``/``lift_reason``) instead of rows in the log.
+"""
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import Group, Permission
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
 
 from accounts.models import User
-from forum.permissions import MODERATORS_GROUP
+from forum.errors import Conflict, InvalidInput, NotFound, NotPermitted
+from forum.models import Blog, Comment, CommentStatus, Flag, Post, PostStatus, RemovalKind
+from forum.permissions import MODERATORS_GROUP, AnyUser, is_moderator
+from forum.policy import FLAGGED_REASON
+from forum.services import clean_text, comment_lock, comment_set_state
+from moderation.models import (
+    ActionKind,
+    Ban,
+    BlogPolicy,
+    ModerationAction,
+    TargetKind,
+)
+from moderation.permissions import can_moderate
+
+REASON_MAX_LENGTH = 2000
+REMOVED = "removed"
 
 # What a moderator may do in the Django admin (the moderators' desk).
 MODERATOR_ADMIN_PERMISSIONS = [
@@ -13,7 +74,18 @@ MODERATOR_ADMIN_PERMISSIONS = [
     ("forum", "change_post"),
     ("forum", "view_comment"),
     ("forum", "change_comment"),
+    ("moderation", "view_heldcomment"),
+    ("moderation", "view_pendingguestpost"),
+    ("moderation", "view_moderationaction"),
+    ("moderation", "view_ban"),
+    ("moderation", "add_ban"),
+    ("moderation", "view_blogpolicy"),
+    ("moderation", "add_blogpolicy"),
+    ("moderation", "change_blogpolicy"),
 ]
+
+
+# --- moderators ----------------------------------------------------------------------
 
 
 def moderators_group() -> Group:
@@ -35,3 +107,453 @@ def moderator_grant(*, user: User) -> User:
         user.is_staff = True
         user.save(update_fields=["is_staff"])
     return user
+
+
+# --- blog policies --------------------------------------------------------------------
+
+
+def blog_policy_get_or_create(*, blog_id: int) -> BlogPolicy:
+    """The blog's policy; a blog without one gets the defaults, saved. One query
+    once the row exists. (Not wrapped in ``atomic``: ``get_or_create`` guards its
+    own insert, and the policy asks for this on every comment, inside the
+    comment's transaction, where a savepoint would cost two more statements.)"""
+    policy, _ = BlogPolicy.objects.get_or_create(blog_id=blog_id)
+    return policy
+
+
+_POLICY_FIELDS = {
+    "mode",
+    "trust_after",
+    "max_links",
+    "blocked_words",
+    "watched_words",
+    "close_after_days",
+    "flag_threshold",
+}
+
+
+@transaction.atomic
+def blog_policy_save(*, policy: BlogPolicy, actor: AnyUser) -> BlogPolicy:
+    """Save a blog's policy as edited (the admin's form): validated, moderators only."""
+    _require_moderator(actor, policy.blog_id)
+    try:
+        policy.full_clean()
+    except ValidationError as exc:
+        raise InvalidInput(" ".join(exc.messages)) from exc
+    policy.save()
+    return policy
+
+
+@transaction.atomic
+def blog_policy_update(*, blog: Blog, actor: AnyUser, **changes: Any) -> BlogPolicy:
+    """Change some of ``blog``'s moderation settings (the fields of ``BlogPolicy``)."""
+    unknown = set(changes) - _POLICY_FIELDS
+    if unknown:
+        raise InvalidInput(f"Unknown policy settings: {', '.join(sorted(unknown))}.")
+    policy = blog_policy_get_or_create(blog_id=blog.pk)
+    for name, value in changes.items():
+        setattr(policy, name, value)
+    return blog_policy_save(policy=policy, actor=actor)
+
+
+# --- decisions --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CommentOutcome:
+    comment: Comment
+    changed: bool
+    action: ModerationAction | None = None
+
+
+@dataclass(frozen=True)
+class PostOutcome:
+    post: Post
+    changed: bool
+    action: ModerationAction | None = None
+
+
+def _require_moderator(actor: AnyUser, blog_id: int | None) -> None:
+    if not can_moderate(actor, blog_id):
+        raise NotPermitted("Only moderators can do this.")
+
+
+def _clean_reason(reason: str) -> str:
+    if not reason:
+        return ""
+    return clean_text(reason, field="reason", max_length=REASON_MAX_LENGTH, min_length=0).strip()
+
+
+# A comment's state as the log records it and ``expected_state`` names it.
+COMMENT_STATES = (*CommentStatus.values, REMOVED)
+
+
+def comment_state(comment: Comment) -> str:
+    """The state the log records: ``removed`` while removed, else the status."""
+    return REMOVED if comment.is_removed else comment.status
+
+
+_PENDING, _APPROVED = CommentStatus.PENDING, CommentStatus.APPROVED
+_REJECTED, _SPAM = CommentStatus.REJECTED, CommentStatus.SPAM
+
+
+@dataclass(frozen=True)
+class _CommentVerb:
+    action: str
+    holds: Callable[[Comment], bool]  # the verb's target state is the current one
+    allowed: Callable[[Comment], bool]  # the verb applies from the current state
+    apply: Callable[[Comment, User, str], None]
+
+
+def _status_is(*statuses: str) -> Callable[[Comment], bool]:
+    return lambda c: not c.is_removed and c.status in statuses
+
+
+def _set_status(status: str, *, clear_reasons: bool = False) -> Callable:
+    def apply(comment: Comment, actor: User, reason: str) -> None:
+        comment_set_state(
+            comment=comment, status=status, moderation_reasons=[] if clear_reasons else None
+        )
+
+    return apply
+
+
+def _taken_down_by_flags(comment: Comment) -> bool:
+    """Published, then held because readers flagged it (``forum.services``)."""
+    return _status_is(_PENDING)(comment) and FLAGGED_REASON in comment.moderation_reasons
+
+
+def _remove(comment: Comment, actor: User, reason: str) -> None:
+    # A comment readers' flags took down was published: removing it leaves the
+    # tombstone (and the replies) a published comment leaves.
+    comment_set_state(
+        comment=comment,
+        status=_APPROVED,
+        removed=True,
+        removal_kind=RemovalKind.MODERATOR,
+        removed_by=actor,
+        removal_reason=reason,
+    )
+
+
+def _restore(comment: Comment, actor: User, reason: str) -> None:
+    comment_set_state(comment=comment, removed=False, moderation_reasons=[])
+
+
+COMMENT_VERBS: dict[str, _CommentVerb] = {
+    ActionKind.APPROVE: _CommentVerb(
+        ActionKind.APPROVE,
+        holds=_status_is(_APPROVED),
+        allowed=_status_is(_PENDING, _REJECTED, _SPAM),
+        apply=_set_status(_APPROVED, clear_reasons=True),
+    ),
+    ActionKind.REJECT: _CommentVerb(
+        ActionKind.REJECT,
+        holds=_status_is(_REJECTED),
+        allowed=_status_is(_PENDING, _SPAM),
+        apply=_set_status(_REJECTED),
+    ),
+    ActionKind.SPAM: _CommentVerb(
+        ActionKind.SPAM,
+        holds=_status_is(_SPAM),
+        allowed=_status_is(_PENDING, _REJECTED, _APPROVED),
+        apply=_set_status(_SPAM),
+    ),
+    ActionKind.REMOVE: _CommentVerb(
+        ActionKind.REMOVE,
+        holds=lambda c: c.is_removed,
+        allowed=lambda c: _status_is(_APPROVED)(c) or _taken_down_by_flags(c),
+        apply=_remove,
+    ),
+    ActionKind.RESTORE: _CommentVerb(
+        ActionKind.RESTORE,
+        holds=lambda c: not c.is_removed,
+        allowed=lambda c: c.is_removed and c.removal_kind == RemovalKind.MODERATOR,
+        apply=_restore,
+    ),
+}
+
+
+def _comment_conflict(verb: str, comment: Comment, *, message: str = "") -> Conflict:
+    if not message:
+        if comment.is_removed and comment.removal_kind == RemovalKind.AUTHOR:
+            message = f"Cannot {verb} this comment: its author removed it."
+        elif comment.is_removed:
+            message = f"Cannot {verb} this comment: it is removed (restore it first)."
+        else:
+            message = f"Cannot {verb} a comment that is {comment.status}."
+    return Conflict(message, extra={"status": comment.status, "removed": comment.is_removed})
+
+
+def _comment_decide(
+    verb: str, comment_id: int, actor: User, reason: str, expected_state: str | None
+) -> CommentOutcome:
+    rule = COMMENT_VERBS[verb]
+    reason = _clean_reason(reason)
+    if expected_state is not None and expected_state not in COMMENT_STATES:
+        raise InvalidInput(f"{expected_state!r} is not a valid choice.", field="expected_state")
+    comment = comment_lock(comment_id=comment_id)
+    _require_moderator(actor, comment.post.blog_id)
+    if rule.holds(comment):
+        return CommentOutcome(comment=comment, changed=False)
+    if expected_state is not None and comment_state(comment) != expected_state:
+        raise _comment_conflict(
+            verb,
+            comment,
+            message=f"This comment is {comment_state(comment)} now, not {expected_state}: "
+            "another decision came first.",
+        )
+    if not rule.allowed(comment):
+        raise _comment_conflict(verb, comment)
+
+    from_state = comment_state(comment)
+    rule.apply(comment, actor, reason)
+    now = timezone.now()
+    Flag.objects.filter(comment_id=comment.pk, resolved_at__isnull=True).update(resolved_at=now)
+    action = ModerationAction.objects.create(
+        actor=actor,
+        created_at=now,
+        target_kind=TargetKind.COMMENT,
+        comment=comment,
+        action=verb,
+        from_state=from_state,
+        to_state=comment_state(comment),
+        reason=reason,
+    )
+    return CommentOutcome(comment=comment, changed=True, action=action)
+
+
+@transaction.atomic
+def comment_approve(
+    *, comment_id: int, actor: User, reason: str = "", expected_state: str | None = None
+) -> CommentOutcome:
+    """Publish a held, rejected or spam comment; clears its moderation reasons."""
+    return _comment_decide(ActionKind.APPROVE, comment_id, actor, reason, expected_state)
+
+
+@transaction.atomic
+def comment_reject(
+    *, comment_id: int, actor: User, reason: str = "", expected_state: str | None = None
+) -> CommentOutcome:
+    """Refuse a held (or spam) comment: it stays hidden."""
+    return _comment_decide(ActionKind.REJECT, comment_id, actor, reason, expected_state)
+
+
+@transaction.atomic
+def comment_spam(
+    *, comment_id: int, actor: User, reason: str = "", expected_state: str | None = None
+) -> CommentOutcome:
+    """Mark a comment as spam (hidden), whether held, rejected or published."""
+    return _comment_decide(ActionKind.SPAM, comment_id, actor, reason, expected_state)
+
+
+@transaction.atomic
+def comment_remove(
+    *, comment_id: int, actor: User, reason: str = "", expected_state: str | None = None
+) -> CommentOutcome:
+    """Take a published comment down: a tombstone while it has visible replies."""
+    return _comment_decide(ActionKind.REMOVE, comment_id, actor, reason, expected_state)
+
+
+@transaction.atomic
+def comment_restore(
+    *, comment_id: int, actor: User, reason: str = "", expected_state: str | None = None
+) -> CommentOutcome:
+    """Undo a moderator's removal."""
+    return _comment_decide(ActionKind.RESTORE, comment_id, actor, reason, expected_state)
+
+
+COMMENT_ACTIONS: dict[str, Callable[..., CommentOutcome]] = {
+    ActionKind.APPROVE: comment_approve,
+    ActionKind.REJECT: comment_reject,
+    ActionKind.SPAM: comment_spam,
+    ActionKind.REMOVE: comment_remove,
+    ActionKind.RESTORE: comment_restore,
+}
+
+
+def comment_decide(
+    *,
+    comment_id: int,
+    action: str,
+    actor: User,
+    reason: str = "",
+    expected_state: str | None = None,
+) -> CommentOutcome:
+    """Apply the verb named ``action`` (see ``COMMENT_ACTIONS``)."""
+    verb = COMMENT_ACTIONS.get(action)
+    if verb is None:
+        raise InvalidInput(f"{action!r} is not a valid choice.", field="action")
+    return verb(comment_id=comment_id, actor=actor, reason=reason, expected_state=expected_state)
+
+
+def _post_lock(*, post_id: int) -> Post:
+    post = Post.objects.select_for_update().filter(pk=post_id).first()
+    if post is None:
+        raise NotFound("No such post.")
+    return post
+
+
+def _post_conflict(verb: str, post: Post) -> Conflict:
+    return Conflict(f"Cannot {verb} a post that is {post.status}.", extra={"status": post.status})
+
+
+def _post_audit(*, post: Post, actor: User, verb: str, from_state: str, reason: str):
+    return ModerationAction.objects.create(
+        actor=actor,
+        target_kind=TargetKind.POST,
+        post=post,
+        action=verb,
+        from_state=from_state,
+        to_state=post.status,
+        reason=reason,
+    )
+
+
+def next_guest_number(*, blog_id: int) -> int:
+    """The blog's next guest number. Call with the blog row locked (``post_publish``)."""
+    highest = Post.objects.filter(blog_id=blog_id).aggregate(n=Max("guest_number"))["n"]
+    return (highest or 0) + 1
+
+
+@transaction.atomic
+def post_publish(*, post_id: int, actor: User, reason: str = "") -> PostOutcome:
+    """Publish a pending post now. A guest post gets the blog's next guest number:
+    the blog row is locked first, so concurrent publications take turns."""
+    reason = _clean_reason(reason)
+    post = _post_lock(post_id=post_id)
+    _require_moderator(actor, post.blog_id)
+    if post.status == PostStatus.PUBLISHED:
+        return PostOutcome(post=post, changed=False)
+    if post.status != PostStatus.PENDING:
+        raise _post_conflict("publish", post)
+
+    from_state = post.status
+    fields = ["status", "published_at", "updated_at"]
+    if post.is_guest and post.guest_number is None:
+        Blog.objects.select_for_update().filter(pk=post.blog_id).values_list("pk").get()
+        post.guest_number = next_guest_number(blog_id=post.blog_id)
+        fields.append("guest_number")
+    post.status = PostStatus.PUBLISHED
+    post.published_at = timezone.now()
+    post.save(update_fields=fields)
+    action = _post_audit(
+        post=post, actor=actor, verb=ActionKind.PUBLISH, from_state=from_state, reason=reason
+    )
+    return PostOutcome(post=post, changed=True, action=action)
+
+
+@transaction.atomic
+def post_reject(*, post_id: int, actor: User, reason: str = "") -> PostOutcome:
+    """Refuse a pending post: it is never published."""
+    reason = _clean_reason(reason)
+    post = _post_lock(post_id=post_id)
+    _require_moderator(actor, post.blog_id)
+    if post.status == PostStatus.REJECTED:
+        return PostOutcome(post=post, changed=False)
+    if post.status != PostStatus.PENDING:
+        raise _post_conflict("reject", post)
+
+    from_state = post.status
+    post.status = PostStatus.REJECTED
+    post.save(update_fields=["status", "updated_at"])
+    action = _post_audit(
+        post=post, actor=actor, verb=ActionKind.REJECT, from_state=from_state, reason=reason
+    )
+    return PostOutcome(post=post, changed=True, action=action)
+
+
+POST_ACTIONS: dict[str, Callable[..., PostOutcome]] = {
+    ActionKind.PUBLISH: post_publish,
+    ActionKind.REJECT: post_reject,
+}
+
+
+def post_decide(*, post_id: int, action: str, actor: User, reason: str = "") -> PostOutcome:
+    """Apply the verb named ``action`` (see ``POST_ACTIONS``)."""
+    verb = POST_ACTIONS.get(action)
+    if verb is None:
+        raise InvalidInput(f"{action!r} is not a valid choice.", field="action")
+    return verb(post_id=post_id, actor=actor, reason=reason)
+
+
+# --- bans --------------------------------------------------------------------------------
+
+
+def ban_validate(
+    *, user: User | None, ip_hash: str, expires_at: datetime.datetime | None, reason: str = ""
+) -> None:
+    """Refuse a ban that could never be made (``InvalidInput``); writes nothing."""
+    _clean_reason(reason)
+    if (user is None) == (not ip_hash):
+        raise InvalidInput("Ban either an account or an IP hash, not both or neither.")
+    if user is not None and is_moderator(user):
+        raise InvalidInput("Moderators cannot be banned.", field="user")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise InvalidInput("The end of a ban must be in the future.", field="expires_at")
+
+
+@transaction.atomic
+def ban_create(
+    *,
+    blog: Blog,
+    actor: User,
+    user: User | None = None,
+    ip_hash: str = "",
+    reason: str = "",
+    expires_at: datetime.datetime | None = None,
+) -> tuple[Ban, bool]:
+    """Ban an account or an IP hash from commenting on ``blog``, until ``expires_at``
+    (None: until lifted). Banning again with the same end changes nothing
+    (``created=False``); a different end while a ban is in force is a ``Conflict``
+    (lift it first). An expired ban still open is closed on the way."""
+    _require_moderator(actor, blog.pk)
+    ban_validate(user=user, ip_hash=ip_hash, expires_at=expires_at, reason=reason)
+    reason = _clean_reason(reason)
+    now = timezone.now()
+
+    subject = {"user": user} if user is not None else {"ip_hash": ip_hash}
+    for open_ban in Ban.objects.select_for_update().filter(
+        blog=blog, lifted_at__isnull=True, **subject
+    ):
+        if not open_ban.is_active(now):
+            open_ban.lifted_at = open_ban.expires_at
+            open_ban.save(update_fields=["lifted_at"])
+        elif open_ban.expires_at == expires_at:
+            return open_ban, False
+        else:
+            raise Conflict(
+                "Already banned from this blog"
+                + (f" until {open_ban.expires_at.isoformat()}" if open_ban.expires_at else "")
+                + "; lift that ban first.",
+                extra={"ban": open_ban.pk},
+            )
+    try:
+        with transaction.atomic():
+            ban = Ban.objects.create(
+                blog=blog,
+                created_by=actor,
+                created_at=now,
+                reason=reason,
+                expires_at=expires_at,
+                **subject,
+            )
+    except IntegrityError as exc:  # another moderator banned the same subject just now
+        raise Conflict("Already banned from this blog; lift that ban first.") from exc
+    return ban, True
+
+
+@transaction.atomic
+def ban_lift(*, ban_id: int, actor: User, reason: str = "") -> tuple[Ban, bool]:
+    """End a ban now. Lifting a lifted ban changes nothing (``changed=False``)."""
+    ban = Ban.objects.select_for_update().filter(pk=ban_id).first()
+    if ban is None:
+        raise NotFound("No such ban.")
+    _require_moderator(actor, ban.blog_id)
+    if ban.lifted_at is not None:
+        return ban, False
+    ban.lifted_at = timezone.now()
+    ban.lifted_by = actor
+    ban.lift_reason = _clean_reason(reason)
+    ban.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
+    return ban, True

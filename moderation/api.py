@@ -1,0 +1,321 @@
+"""The moderation API (API.md, "Moderation"): the queue, decisions, the audit log.
+
+Moderators only (``moderation.permissions.IsModerator``): others get 403, anonymous
+callers 401. Views validate, call one service or selector, and serialize; the
+services lock the item and check its state, so concurrent decisions on one item
+give one winner and ``409 Conflict`` for the others.
+"""
+
+import django_filters
+from django.db.models import Q, QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import generics, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from forum.models import CommentStatus, PostStatus, RemovalKind
+from moderation import selectors, services
+from moderation.models import ActionKind, ModerationAction, TargetKind
+from moderation.permissions import IsModerator
+
+# --- documented error answers -------------------------------------------------------
+
+_Error = inline_serializer(name="ModerationError", fields={"detail": serializers.CharField()})
+UNAUTHENTICATED = OpenApiResponse(_Error, description="Not logged in.")
+FORBIDDEN = OpenApiResponse(_Error, description="Not a moderator.")
+NOT_FOUND = OpenApiResponse(_Error, description="No such item.")
+COMMENT_CONFLICT = OpenApiResponse(
+    inline_serializer(
+        name="CommentDecisionConflict",
+        fields={
+            "detail": serializers.CharField(),
+            "status": serializers.ChoiceField(
+                choices=CommentStatus.choices, help_text="The comment's current status."
+            ),
+            "removed": serializers.BooleanField(help_text="Whether it is currently removed."),
+        },
+    ),
+    description="The action does not apply to the comment's current state (for instance "
+    "another moderator decided first); the body gives that state.",
+)
+POST_CONFLICT = OpenApiResponse(
+    inline_serializer(
+        name="PostDecisionConflict",
+        fields={
+            "detail": serializers.CharField(),
+            "status": serializers.ChoiceField(
+                choices=PostStatus.choices, help_text="The post's current status."
+            ),
+        },
+    ),
+    description="The action does not apply to the post's current state.",
+)
+_REFUSALS = {401: UNAUTHENTICATED, 403: FORBIDDEN}
+
+
+def _valid(serializer_class: type[serializers.Serializer], data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+# --- the queue ----------------------------------------------------------------------
+
+
+class QueueFilterInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=TargetKind.choices, required=False)
+    reason = serializers.ChoiceField(
+        choices=[("pending", "pending"), ("flagged", "flagged")],
+        required=False,
+        help_text="flagged: comments readers' flags took down (or with open flags); "
+        "pending: the rest.",
+    )
+    blog = serializers.SlugField(required=False, help_text="A blog's slug.")
+    post = serializers.IntegerField(
+        required=False, min_value=1, help_text="A post's id: its comments (or itself)."
+    )
+
+
+class _PostRef(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
+class QueueItemSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=TargetKind.choices)
+    id = serializers.IntegerField(help_text="The comment's or the post's id.")
+    reasons = serializers.ListField(
+        child=serializers.CharField(),
+        help_text='Why it waits, e.g. "anonymous", "first_post", "links", '
+        '"watched_word:<w>", "flagged", "guest_post".',
+    )
+    blog = serializers.CharField(help_text="The blog's slug.")
+    post = _PostRef(help_text="The post commented on (for a guest post: itself).")
+    parent = serializers.IntegerField(
+        allow_null=True, help_text="The id of the comment replied to; null at top level."
+    )
+    parent_excerpt = serializers.CharField(
+        allow_null=True, help_text="The start of the comment replied to."
+    )
+    author_name = serializers.CharField(allow_null=True)
+    display_name = serializers.CharField()
+    is_anonymous = serializers.BooleanField()
+    has_account = serializers.BooleanField()
+    body = serializers.CharField()
+    body_excerpt = serializers.CharField()
+    flag_count = serializers.IntegerField(help_text="Open flags.")
+    flag_reasons = serializers.ListField(
+        child=serializers.CharField(), help_text="Distinct reasons of the open flags."
+    )
+    created_at = serializers.DateTimeField()
+    age_seconds = serializers.IntegerField()
+
+
+class QueueView(generics.GenericAPIView):
+    """What awaits a decision, oldest first: held comments (including those readers'
+    flags took down) and guest posts awaiting review."""
+
+    permission_classes = [IsModerator]
+    serializer_class = QueueItemSerializer
+    filter_backends: list = []
+
+    @extend_schema(
+        parameters=[QueueFilterInput],
+        responses={200: QueueItemSerializer(many=True), **_REFUSALS},
+    )
+    def get(self, request: Request) -> Response:
+        filters = _valid(QueueFilterInput, request.query_params)
+        page = self.paginate_queryset(selectors.queue_entries(**filters))
+        items = selectors.queue_items(page)
+        return self.get_paginated_response(self.get_serializer(items, many=True).data)
+
+
+# --- decisions ----------------------------------------------------------------------
+
+
+class CommentDecisionInput(serializers.Serializer):
+    action = serializers.ChoiceField(choices=list(services.COMMENT_ACTIONS))
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=services.REASON_MAX_LENGTH,
+        help_text="Why (kept in the log; for a removal, also on the comment).",
+    )
+    expected_state = serializers.ChoiceField(
+        choices=list(services.COMMENT_STATES),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The state the moderator saw (from the queue: pending). If the comment "
+        "is no longer in it, another decision came first: 409, nothing changes.",
+    )
+
+
+class PostDecisionInput(serializers.Serializer):
+    action = serializers.ChoiceField(choices=list(services.POST_ACTIONS))
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=services.REASON_MAX_LENGTH
+    )
+
+
+class CommentDecisionSerializer(serializers.Serializer):
+    """A comment's state after a decision (from a ``CommentOutcome``)."""
+
+    id = serializers.IntegerField(source="comment.pk")
+    post = serializers.IntegerField(source="comment.post_id")
+    parent = serializers.IntegerField(source="comment.parent_id", allow_null=True)
+    status = serializers.ChoiceField(choices=CommentStatus.choices, source="comment.status")
+    removed = serializers.BooleanField(source="comment.is_removed")
+    removal_kind = serializers.ChoiceField(
+        choices=RemovalKind.choices,
+        source="comment.removal_kind",
+        allow_blank=True,
+        help_text="Empty unless removed.",
+    )
+    moderation_reasons = serializers.ListField(
+        child=serializers.CharField(), source="comment.moderation_reasons"
+    )
+    changed = serializers.BooleanField(
+        help_text="False when the comment was in the requested state already."
+    )
+    log_entry = serializers.IntegerField(
+        source="action.pk", allow_null=True, help_text="The audit log entry written, if any."
+    )
+
+
+class PostDecisionSerializer(serializers.Serializer):
+    """A post's state after a decision (from a ``PostOutcome``)."""
+
+    id = serializers.IntegerField(source="post.pk")
+    blog = serializers.CharField(source="post.blog.slug")
+    title = serializers.CharField(source="post.title")
+    status = serializers.ChoiceField(choices=PostStatus.choices, source="post.status")
+    is_guest = serializers.BooleanField(source="post.is_guest")
+    guest_number = serializers.IntegerField(source="post.guest_number", allow_null=True)
+    published_at = serializers.DateTimeField(source="post.published_at", allow_null=True)
+    changed = serializers.BooleanField(
+        help_text="False when the post was in the requested state already."
+    )
+    log_entry = serializers.IntegerField(source="action.pk", allow_null=True)
+
+
+class CommentDecisionView(generics.GenericAPIView):
+    """Decide on a comment: ``approve``, ``reject``, ``spam``, ``remove`` or ``restore``.
+
+    Repeating a decision whose result already holds answers 200 with
+    ``changed: false``; an action that does not apply to the comment's current
+    state answers 409 with that state, and so does one whose ``expected_state`` is
+    no longer the comment's (another moderator decided first).
+    """
+
+    permission_classes = [IsModerator]
+    serializer_class = CommentDecisionSerializer
+
+    @extend_schema(
+        request=CommentDecisionInput,
+        responses={
+            200: CommentDecisionSerializer,
+            **_REFUSALS,
+            404: NOT_FOUND,
+            409: COMMENT_CONFLICT,
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = _valid(CommentDecisionInput, request.data)
+        outcome = services.comment_decide(
+            comment_id=pk,
+            action=data["action"],
+            actor=request.user,
+            reason=data["reason"],
+            expected_state=data["expected_state"],
+        )
+        return Response(self.get_serializer(outcome).data)
+
+
+class PostDecisionView(generics.GenericAPIView):
+    """Decide on a pending (guest) post: ``publish`` (a guest post gets the blog's
+    next ``guest_number``) or ``reject``."""
+
+    permission_classes = [IsModerator]
+    serializer_class = PostDecisionSerializer
+
+    @extend_schema(
+        request=PostDecisionInput,
+        responses={
+            200: PostDecisionSerializer,
+            **_REFUSALS,
+            404: NOT_FOUND,
+            409: POST_CONFLICT,
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = _valid(PostDecisionInput, request.data)
+        outcome = services.post_decide(
+            post_id=pk, action=data["action"], actor=request.user, reason=data["reason"]
+        )
+        return Response(self.get_serializer(outcome).data)
+
+
+# --- the audit log ------------------------------------------------------------------
+
+
+class ModerationActionFilter(django_filters.FilterSet):
+    actor = django_filters.NumberFilter(field_name="actor_id", help_text="The actor's user id.")
+    actor_username = django_filters.CharFilter(field_name="actor__username")
+    kind = django_filters.ChoiceFilter(field_name="target_kind", choices=TargetKind.choices)
+    action = django_filters.ChoiceFilter(choices=ActionKind.choices)
+    comment = django_filters.NumberFilter(field_name="comment_id")
+    post = django_filters.NumberFilter(
+        method="filter_post", help_text="Decisions on this post and on its comments."
+    )
+
+    class Meta:
+        model = ModerationAction
+        fields: list[str] = []
+
+    def filter_post(self, queryset: QuerySet, name: str, value: int) -> QuerySet:
+        return queryset.filter(Q(post_id=value) | Q(comment__post_id=value))
+
+
+class _ActorSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    display_name = serializers.CharField(source="public_name")
+
+
+class ModerationActionSerializer(serializers.ModelSerializer):
+    actor = _ActorSerializer(allow_null=True, help_text="Null once that account was erased.")
+
+    class Meta:
+        model = ModerationAction
+        fields = [
+            "id",
+            "created_at",
+            "actor",
+            "action",
+            "target_kind",
+            "comment",
+            "post",
+            "from_state",
+            "to_state",
+            "reason",
+        ]
+        read_only_fields = fields
+
+
+class ModerationLogView(generics.ListAPIView):
+    """The audit log, newest first: who decided what, when, why, from which state to
+    which. Filters: ``actor`` (id), ``actor_username``, ``kind``, ``action``,
+    ``comment``, ``post`` (the post and its comments)."""
+
+    permission_classes = [IsModerator]
+    serializer_class = ModerationActionSerializer
+    filterset_class = ModerationActionFilter
+
+    def get_queryset(self) -> QuerySet[ModerationAction]:
+        return selectors.action_list()
+
+    @extend_schema(responses={200: ModerationActionSerializer(many=True), **_REFUSALS})
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)

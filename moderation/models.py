@@ -1,0 +1,285 @@
+"""Moderation: each blog's rules (``BlogPolicy``), bans, and the audit log.
+
+``ModerationAction`` is the audit log: one row per decision that changed something,
+written in the transaction of the change by ``moderation.services`` and never edited
+afterwards. A ``Ban`` is its own record: who banned whom and why (``created_by``,
+``reason``), and who lifted it when (``lifted_by``, ``lifted_at``, ``lift_reason``).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from forum.models import Blog, Comment, Post
+
+
+class ModerationMode(models.TextChoices):
+    HOLD_ALL = "hold_all", "Hold every comment"
+    HOLD_UNTRUSTED = "hold_untrusted", "Hold comments from anonymous and new posters"
+    HOLD_NONE = "hold_none", "Hold only what the link and word rules catch"
+
+
+def word_list(text: str) -> list[str]:
+    """One word (or phrase) per line: trimmed, lower-cased, without blanks or repeats."""
+    words: list[str] = []
+    for line in text.splitlines():
+        word = " ".join(line.split()).lower()
+        if word and word not in words:
+            words.append(word)
+    return words
+
+
+def default_flag_threshold() -> int:
+    """New policies start from the site-wide ``FORUM_FLAG_HIDE_THRESHOLD`` (3)."""
+    return settings.FORUM["FLAG_HIDE_THRESHOLD"]
+
+
+class BlogPolicy(models.Model):
+    """How a blog moderates new comments. Blogs without a row get one with these
+    defaults the first time it is needed (``moderation.services.blog_policy_get``)."""
+
+    blog = models.OneToOneField(Blog, on_delete=models.CASCADE, related_name="moderation_policy")
+    mode = models.CharField(
+        max_length=16, choices=ModerationMode.choices, default=ModerationMode.HOLD_UNTRUSTED
+    )
+    trust_after = models.PositiveSmallIntegerField(
+        default=3,
+        help_text="Approved comments on this blog after which a poster publishes directly "
+        "(mode 'hold untrusted').",
+    )
+    max_links = models.PositiveSmallIntegerField(
+        default=2, help_text="Comments with more links than this are held."
+    )
+    blocked_words = models.TextField(
+        blank=True,
+        help_text="One word or phrase per line; whole words, any case. "
+        "A comment containing one is marked spam.",
+    )
+    watched_words = models.TextField(
+        blank=True,
+        help_text="One word or phrase per line; whole words, any case. "
+        "A comment containing one is held for review.",
+    )
+    close_after_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="Close comments on posts published longer ago than this (empty: never).",
+    )
+    flag_threshold = models.PositiveSmallIntegerField(
+        default=default_flag_threshold,
+        help_text="Open flags from distinct readers that take an approved comment down for review.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "blog moderation policy"
+        verbose_name_plural = "blog moderation policies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(mode__in=ModerationMode.values), name="blogpolicy_mode_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(flag_threshold__gte=1), name="blogpolicy_flag_threshold_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(close_after_days__isnull=True) | Q(close_after_days__gte=1),
+                name="blogpolicy_close_after_days_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Moderation policy of {self.blog}"
+
+    @property
+    def blocked_word_list(self) -> list[str]:
+        return word_list(self.blocked_words)
+
+    @property
+    def watched_word_list(self) -> list[str]:
+        return word_list(self.watched_words)
+
+
+class TargetKind(models.TextChoices):
+    COMMENT = "comment", "Comment"
+    POST = "post", "Post"
+
+
+class ActionKind(models.TextChoices):
+    APPROVE = "approve", "Approve"
+    REJECT = "reject", "Reject"
+    SPAM = "spam", "Mark as spam"
+    REMOVE = "remove", "Remove"
+    RESTORE = "restore", "Restore"
+    PUBLISH = "publish", "Publish"
+
+
+class ModerationAction(models.Model):
+    """One moderator decision that changed a comment or a post (the audit log).
+
+    Decisions that changed nothing (repeats) are not recorded, so ``from_state``
+    always differs from ``to_state``. A comment's state is its status, or
+    ``removed`` while it is removed; a post's is its status.
+    """
+
+    # Null only once the moderator's account is erased (accounts.services.user_erase):
+    # the decision stays on record.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="moderation_actions",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    target_kind = models.CharField(max_length=8, choices=TargetKind.choices)
+    comment = models.ForeignKey(
+        Comment,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="moderation_actions",
+    )
+    post = models.ForeignKey(
+        Post, null=True, blank=True, on_delete=models.PROTECT, related_name="moderation_actions"
+    )
+    action = models.CharField(max_length=16, choices=ActionKind.choices)
+    from_state = models.CharField(max_length=16)
+    to_state = models.CharField(max_length=16)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(target_kind=TargetKind.COMMENT, comment__isnull=False, post__isnull=True)
+                    | Q(target_kind=TargetKind.POST, post__isnull=False, comment__isnull=True)
+                ),
+                name="moderationaction_exactly_one_target",
+            ),
+            models.CheckConstraint(
+                condition=Q(action__in=ActionKind.values), name="moderationaction_action_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_state=F("to_state")),
+                name="moderationaction_changes_state",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="moderationaction_recent_idx"),
+        ]
+
+    def __str__(self) -> str:
+        target = f"comment {self.comment_id}" if self.comment_id else f"post {self.post_id}"
+        return f"{self.action} {target}: {self.from_state} → {self.to_state}"
+
+
+class BanQuerySet(models.QuerySet):
+    def active(self, at=None) -> "BanQuerySet":
+        """Bans in force at ``at`` (default: now): not lifted and not expired."""
+        at = at or timezone.now()
+        return self.filter(lifted_at__isnull=True).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=at)
+        )
+
+
+class Ban(models.Model):
+    """Keeps an account, or a keyed IP hash (``forum.identity``), from commenting on
+    a blog, until ``expires_at`` (empty: for good) or until lifted.
+
+    At most one ban per subject and blog is open (not lifted); an expired one is
+    closed (``lifted_at`` = its expiry, no ``lifted_by``) when a new one is made.
+    The two partial unique indexes on open bans serve the check on every comment.
+    """
+
+    blog = models.ForeignKey(Blog, on_delete=models.CASCADE, related_name="bans")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="bans",
+    )
+    ip_hash = models.CharField(max_length=64, blank=True)
+    reason = models.TextField(blank=True)
+    # Who banned and who lifted: null once that account is erased.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    lift_reason = models.TextField(blank=True)
+
+    objects = BanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(user__isnull=False) & Q(ip_hash=""))
+                | (Q(user__isnull=True) & ~Q(ip_hash="")),
+                name="ban_exactly_one_subject",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__isnull=True) | Q(expires_at__gt=F("created_at")),
+                name="ban_expires_after_creation",
+            ),
+            models.CheckConstraint(
+                condition=Q(lifted_by__isnull=True) | Q(lifted_at__isnull=False),
+                name="ban_lifted_by_needs_lifted_at",
+            ),
+            # Partial unique indexes: one open ban per subject and blog; they also
+            # serve the active-ban lookup made for every new comment.
+            models.UniqueConstraint(
+                fields=["blog", "user"],
+                condition=Q(lifted_at__isnull=True, user__isnull=False),
+                name="ban_one_open_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["blog", "ip_hash"],
+                condition=Q(lifted_at__isnull=True) & ~Q(ip_hash=""),
+                name="ban_one_open_per_ip_hash",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Ban of {self.subject} on {self.blog_id}"
+
+    @property
+    def subject(self) -> str:
+        if self.user_id is not None:
+            return f"user {self.user_id}"
+        return f"ip {self.ip_hash[:12]}…"
+
+    def is_active(self, at=None) -> bool:
+        at = at or timezone.now()
+        return self.lifted_at is None and (self.expires_at is None or self.expires_at > at)
+
+
+# --- proxies for the moderators' desk in the admin -----------------------------
+
+
+class HeldComment(Comment):
+    """A comment awaiting a decision (admin queue page)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "held comment"
+        verbose_name_plural = "held comments"
+
+
+class PendingGuestPost(Post):
+    """A guest post awaiting review (admin page)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "pending guest post"
+        verbose_name_plural = "pending guest posts"
