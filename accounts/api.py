@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from accounts import services
 from accounts.models import User
+from forum.api.throttles import LoginThrottle
 from forum.permissions import is_moderator
 
 
@@ -50,6 +51,7 @@ class EraseInputSerializer(serializers.Serializer):
 
 class RegisterView(generics.GenericAPIView):
     permission_classes = [permissions.AllowAny]
+    throttle_classes = [LoginThrottle]
     serializer_class = RegisterInputSerializer
 
     @extend_schema(request=RegisterInputSerializer, responses={201: MeSerializer})
@@ -100,3 +102,5 @@ class MeExportView(generics.GenericAPIView):
 
 class TokenView(ObtainAuthToken):
     """``{"username", "password"}`` → ``{"token"}``; send ``Authorization: Token <key>``."""
+
+    throttle_classes = [LoginThrottle]

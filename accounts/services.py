@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from accounts.models import User
 from forum.errors import InvalidInput
 from forum.models import Comment, Flag, Post, RemovalKind
-from forum.services import clean_text, comment_lock, comment_set_state
+from forum.services import clean_text, comment_lock, comment_set_state, threads_changed
 
 __all__ = [
     "InvalidInput",
@@ -59,6 +59,8 @@ def user_update(*, user: User, display_name: str) -> User:
     user.save(update_fields=["display_name"])
     Comment.objects.filter(author=user).update(author_name=user.public_name)
     Post.objects.filter(author=user).update(author_name=user.public_name)
+    # The new name shows in every thread they wrote in.
+    threads_changed(post_ids=Comment.objects.filter(author=user).values_list("post_id", flat=True))
     return user
 
 
@@ -133,6 +135,7 @@ def user_erase(*, user: User, password: str, comments: str = ErasureChoice.ANONY
                 removed=True,
                 removal_kind=RemovalKind.AUTHOR,
             )
+    threads_changed(post_ids=own.values_list("post_id", flat=True))
     own.update(author=None, author_name="")
     Post.objects.filter(author=user).update(author=None, author_name="")
     Flag.objects.filter(reporter=user).update(reporter=None)

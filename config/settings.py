@@ -136,8 +136,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Persistent connections buy nothing on SQLite and keep files open in tests.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Connections persist here too (CONN_MAX_AGE): SQLite's page cache belongs to the
+    # connection, and one reopened per request re-reads every page it needs.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             # WAL lets readers go on while one writer writes; IMMEDIATE makes a
@@ -214,10 +214,6 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "forum.api.openapi.ForumAutoSchema",
     "EXCEPTION_HANDLER": "forum.api.exceptions.exception_handler",
     "PAGE_SIZE": 50,
-    "DEFAULT_THROTTLE_RATES": {
-        "comments_anon": os.environ.get("THROTTLE_COMMENTS_ANON", "5/min"),
-        "writes_anon": os.environ.get("THROTTLE_WRITES_ANON", "20/min"),
-    },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 
@@ -233,8 +229,26 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CommentStatusEnum": "forum.models.CommentStatus",
         "PostStatusEnum": "forum.models.PostStatus",
+        "ModerationTargetKindEnum": "moderation.models.TargetKind",
+        "ModerationActionEnum": "moderation.models.ActionKind",
     },
 }
+
+# --- Rate limits (forum/ratelimit.py; counters in Redis or the database) -------
+# RATE_LIMIT_<SCOPE>="2/min,10/hour" overrides a scope; an empty value disables it.
+_DEFAULT_RATE_LIMITS = {
+    "comment_anon": "2/min,10/hour",  # per IP, callers without an account
+    "comment_user": "10/min,100/hour",  # per account
+    "comment_new_account": "1/30s",  # accounts younger than NEW_ACCOUNT_DAYS
+    "write_anon": "10/min,50/hour",  # flags and guest posts, per IP
+    "write_user": "30/min",
+    "login": "6/min",  # token and registration attempts, per IP
+}
+RATE_LIMITS = {
+    scope: env_list(f"RATE_LIMIT_{scope.upper()}", rates.split(","))
+    for scope, rates in _DEFAULT_RATE_LIMITS.items()
+}
+NEW_ACCOUNT_DAYS = env_int("NEW_ACCOUNT_DAYS", 7)
 
 # --- Forum behaviour ---------------------------------------------------------
 FORUM = {
@@ -243,11 +257,20 @@ FORUM = {
     "POST_MAX_LENGTH": env_int("FORUM_POST_MAX_LENGTH", 50_000),
     # How long posters may edit or delete their own comments (moderators: always).
     "EDIT_WINDOW_SECONDS": env_int("FORUM_EDIT_WINDOW_SECONDS", 15 * 60),
+    # The same poster sending the same text again within this time gets 409.
+    "REPEAT_WINDOW_SECONDS": env_int("FORUM_REPEAT_WINDOW_SECONDS", 5 * 60),
     # Distinct readers whose flags take an approved comment down for review.
     "FLAG_HIDE_THRESHOLD": env_int("FORUM_FLAG_HIDE_THRESHOLD", 3),
     "THREAD_MAX_PAGE_SIZE": 200,
+    # How long a rendered thread page stays in the cache (forum/thread_cache.py); pages
+    # are retired at once when the thread changes, this only bounds memory. 0: no caching.
+    "THREAD_CACHE_SECONDS": env_int("FORUM_THREAD_CACHE_SECONDS", 600),
     # Dotted path of the class deciding who may comment and what is held (forum/policy.py).
-    "COMMENT_POLICY": os.environ.get("FORUM_COMMENT_POLICY", "forum.policy.OpenPolicy"),
+    # The default is each blog's own rules (moderation.models.BlogPolicy, set by moderators);
+    # forum.policy.OpenPolicy publishes everything.
+    "COMMENT_POLICY": os.environ.get(
+        "FORUM_COMMENT_POLICY", "moderation.policy.BlogModerationPolicy"
+    ),
 }
 
 LOGGING = {

@@ -90,6 +90,9 @@ class Post(models.Model):
     edit_token_hash = models.CharField(max_length=64, blank=True)
     # Approved comments that are not removed: what the public can read.
     comment_count = models.PositiveIntegerField(default=0)
+    # Public top-level comments (public_comment_q, tombstones included): the number of
+    # entries the thread pages through, so a page never counts them. Kept by the services.
+    top_level_count = models.PositiveIntegerField(default=0)
     # Last path step handed to a top-level comment of this post.
     top_seq = models.PositiveIntegerField(default=0)
     import_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
@@ -121,6 +124,12 @@ class Post(models.Model):
             models.Index(fields=["status", "-published_at"], name="post_status_published_idx"),
             models.Index(
                 fields=["blog", "status", "-published_at"], name="post_blog_published_idx"
+            ),
+            # The moderation queue: guest posts awaiting review, oldest first.
+            models.Index(
+                fields=["created_at"],
+                name="post_pending_idx",
+                condition=Q(status=PostStatus.PENDING),
             ),
         ]
 
@@ -228,11 +237,28 @@ class Comment(models.Model):
         indexes = [
             # Thread pages: top-level comments of a post in order, and children of one parent.
             models.Index(fields=["post", "parent", "path"], name="comment_post_parent_path_idx"),
+            # The public top-level comments of a post in order, and nothing else: a page's
+            # top-level paths (by number or cursor) come from the index alone. The thread's
+            # SQL (forum.selectors) repeats this condition word for word, which SQLite
+            # needs to use a partial index.
+            models.Index(
+                fields=["post", "path"],
+                name="comment_public_top_idx",
+                condition=Q(parent__isnull=True, status=CommentStatus.APPROVED)
+                & (Q(removed_at__isnull=True) | Q(reply_count__gt=0)),
+            ),
             models.Index(fields=["created_at"], name="comment_created_idx"),
             models.Index(
                 fields=["created_at"],
                 name="comment_pending_idx",
                 condition=Q(status=CommentStatus.PENDING),
+            ),
+            # The moderation policy's trust check: a poster's published comments by IP
+            # hash (posters with accounts are found through the author foreign key).
+            models.Index(
+                fields=["ip_hash"],
+                name="comment_published_ip_idx",
+                condition=Q(status=CommentStatus.APPROVED, removed_at__isnull=True),
             ),
         ]
 
@@ -300,3 +326,15 @@ class Flag(models.Model):
 
     def __str__(self) -> str:
         return f"Flag {self.pk} ({self.reason}) on comment {self.comment_id}"
+
+
+class RateCounter(models.Model):
+    """Hits of one identity within one window of one rate limit (forum.ratelimit),
+    when no Redis is configured. Rows expire with their window."""
+
+    key = models.CharField(max_length=200, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

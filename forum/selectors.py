@@ -5,8 +5,9 @@ page of results costs a constant number of queries. The comment thread is the
 performance-critical read: ``thread_page`` builds it from plain rows in three queries
 whatever the size of the thread (see its docstring).
 
-``comment_as_dict`` is the one definition of a comment's public shape; the thread
-and the API's comment serializer both use it, so the two can never drift apart.
+``comment_as_dict`` is the one definition of a comment's public shape; the API's
+comment serializer uses it, and the thread builds the same dicts in its own tight
+loop (``_nest``), which the API tests compare with it field by field.
 """
 
 import datetime
@@ -15,8 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from forum.errors import NotFound
@@ -24,9 +25,9 @@ from forum.models import (
     PATH_STEP_WIDTH,
     Blog,
     Comment,
+    CommentStatus,
     Post,
     PostStatus,
-    path_step,
     public_comment_q,
 )
 from forum.permissions import AnyUser, is_comment_author, is_moderator
@@ -159,14 +160,69 @@ def comment_row(comment: Comment) -> dict[str, Any]:
     return {column: getattr(comment, column) for column in COMMENT_COLUMNS}
 
 
+class UtcTextFormatter:
+    """Timestamps as the database stores them in UTC text, ``YYYY-MM-DD HH:MM:SS`` with
+    an optional ``.ffffff``, written the way ``iso_datetime`` writes them: ISO 8601 in
+    ``tz``, ``Z`` for UTC.
+
+    The local text of an hour (and its offset) is worked out once per distinct UTC
+    hour; each timestamp is then a few slices and a join, many times cheaper than a
+    ``datetime`` per row. An hour in which ``tz`` changes its offset, and offsets
+    that are not whole hours (which shift the minutes), go the slow way.
+    """
+
+    def __init__(self, tz: datetime.tzinfo) -> None:
+        self.tz = tz
+        self._hours: dict[str, tuple[str, str] | None] = {}
+
+    def _hour(self, key: str) -> tuple[str, str] | None:
+        start = datetime.datetime.fromisoformat(key + ":00:00").replace(tzinfo=datetime.UTC)
+        local = start.astimezone(self.tz)
+        offset = local.utcoffset()
+        end = (start + datetime.timedelta(seconds=3599, microseconds=999_999)).astimezone(self.tz)
+        if offset is None or offset != end.utcoffset() or offset.total_seconds() % 3600:
+            return None
+        text = local.isoformat()  # YYYY-MM-DDTHH:00:00+HH:MM
+        suffix = text[19:]
+        return text[:13], "Z" if suffix == "+00:00" else suffix
+
+    def __call__(self, raw: str | None) -> str | None:
+        if raw is None:
+            return None
+        if len(raw) in (19, 26):
+            key = raw[:13]
+            try:
+                parts = self._hours[key]
+            except KeyError:
+                parts = self._hours[key] = self._hour(key)
+            if parts is not None:
+                fraction = raw[19:]
+                if fraction == ".000000":
+                    fraction = ""
+                return parts[0] + raw[13:19] + fraction + parts[1]
+        value = datetime.datetime.fromisoformat(raw)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.UTC)
+        return iso_datetime(value, self.tz)
+
+
 @dataclass(frozen=True)
 class ThreadPage:
-    """One page of a post's thread: top-level comments with nested ``replies``."""
+    """One page of a post's thread: top-level comments with nested ``replies``.
+
+    A page is addressed by number (``page``) or by cursor (``page`` is None): then
+    ``first_path``/``last_path`` are where the next and previous pages start, and
+    ``more_before``/``more_after`` say whether there are any.
+    """
 
     count: int  # public top-level comments of the post
-    page: int
+    page: int | None
     page_size: int
     results: list[dict[str, Any]] = field(default_factory=list)
+    first_path: str | None = None  # path of the first top-level comment on the page
+    last_path: str | None = None
+    more_before: bool = False
+    more_after: bool = False
 
     @property
     def num_pages(self) -> int:
@@ -174,91 +230,237 @@ class ThreadPage:
 
     @property
     def has_next(self) -> bool:
+        if self.page is None:
+            return self.more_after
         return self.page < self.num_pages
 
     @property
     def has_previous(self) -> bool:
+        if self.page is None:
+            return self.more_before
         return self.page > 1
 
 
-def _path_upper_bound(last_top_path: str) -> str | None:
-    """The smallest top-level path after ``last_top_path`` (None: there is none)."""
-    following = int(last_top_path) + 1
-    if following >= 10**PATH_STEP_WIDTH:
-        return None
-    return path_step(following)
+_TABLE = Comment._meta.db_table
+_POST_TABLE = Post._meta.db_table
+# ``public_comment_q`` in SQL, and the public top-level comments: the exact condition
+# of the partial index ``comment_public_top_idx`` (SQLite uses a partial index only
+# when the query repeats its terms).
+_PUBLIC_SQL = (
+    f"status = '{CommentStatus.APPROVED.value}' AND (removed_at IS NULL OR reply_count > 0)"
+)
+_TOP_SQL = f"parent_id IS NULL AND {_PUBLIC_SQL}"
+_TOP_INDEX = "comment_public_top_idx"
+_PUBLISHED = PostStatus.PUBLISHED.value
+_APPROVED = CommentStatus.APPROVED.value
 
 
-def thread_page(*, post_id: int, page: int | Literal["last"], page_size: int) -> ThreadPage:
-    """Page ``page`` (1-based, or ``"last"``) of the public thread of a published post.
+def _utc_text(column: str) -> str:
+    """SQL for a timestamp column as UTC text (``UtcTextFormatter``'s input), skipping
+    the driver's per-row datetime conversion."""
+    if connection.vendor == "postgresql":
+        return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+    # SQLite stores that text already; CAST hides the column's declared type, so the
+    # driver hands over the text instead of parsing it.
+    return f"CAST({column} AS TEXT)"
 
-    Top-level comments oldest first, ``page_size`` of them, each with its replies
-    nested under ``replies`` to any depth, oldest first. Three queries whatever the
-    size of the thread:
 
-    1. the post (published) with the count of its public top-level comments;
-    2. the paths of this page's top-level comments;
-    3. one range scan over ``(post, path)`` fetching this page's top-level comments
-       and all their public descendants, in path (= display) order, as plain rows.
+def _thread_rows_sql(*, bounded: bool, replies_limit: int | None) -> str:
+    columns = (
+        "id, parent_id, depth, author_name, body, body_html, removed_at IS NOT NULL, "
+        f"{_utc_text('created_at')}, {_utc_text('edited_at')}, reply_count"
+    )
+    where = f"post_id = %s AND path >= %s {'AND path < %s' if bounded else ''} AND {_PUBLIC_SQL}"
+    if replies_limit is None:
+        return f"SELECT {columns} FROM {_TABLE} WHERE {where} ORDER BY path"  # noqa: S608
+    if replies_limit == 0:
+        return f"SELECT {columns} FROM {_TABLE} WHERE {where} AND depth = 0 ORDER BY path"  # noqa: S608
+    # Each top-level comment and the first ``replies_limit`` of its replies (any depth,
+    # display order): a path's first step names its top-level comment.
+    return (
+        f"SELECT {columns} FROM (SELECT *, ROW_NUMBER() OVER ("  # noqa: S608
+        f"PARTITION BY substr(path, 1, {PATH_STEP_WIDTH}) ORDER BY path) AS place "
+        f"FROM {_TABLE} WHERE {where}) AS numbered WHERE place <= %s ORDER BY path"
+    )
 
-    A public comment whose parent is hidden (not public) is dropped with its subtree.
-    Raises ``NotFound`` when the post does not exist or is not published, and when
-    the page is out of range (page 1 of an empty thread is not).
+
+def _top_paths(
+    cursor, *, post_id: int, limit: int, offset: int, after: str | None, before: str | None
+) -> list[str]:
+    """Paths of public top-level comments from the partial index alone: the
+    ``limit`` after ``offset``, or after / before (nearest first) a cursor's path."""
+    table = _TABLE
+    if connection.vendor == "sqlite":
+        # Left to itself, SQLite's planner prefers the (post, parent, path) index,
+        # whose rows it must then look up one by one to check the rest of the
+        # condition; PostgreSQL picks the partial index by itself.
+        table += f" INDEXED BY {_TOP_INDEX}"
+    sql = f"SELECT path FROM {table} WHERE post_id = %s AND {_TOP_SQL}"  # noqa: S608
+    params: list[Any] = [post_id]
+    if before is not None:
+        sql += " AND path < %s ORDER BY path DESC LIMIT %s"
+        params += [before, limit]
+    elif after is not None:
+        sql += " AND path > %s ORDER BY path LIMIT %s"
+        params += [after, limit]
+    else:
+        sql += " ORDER BY path LIMIT %s OFFSET %s"
+        params += [limit, offset]
+    cursor.execute(sql, params)
+    return [row[0] for row in cursor.fetchall()]
+
+
+def _nest(rows: list[tuple], post_id: int, tz: datetime.tzinfo) -> list[dict[str, Any]]:
+    """Rows in path order → top-level comments with nested ``replies``, in one pass.
+
+    Builds what ``comment_as_dict`` builds (the API tests hold the two to each other)
+    without a function call per row. A comment whose parent is not on the page (a
+    hidden comment) is dropped with its subtree.
     """
-    top_level = Comment.objects.filter(post_id=OuterRef("pk"), parent__isnull=True).filter(
-        public_comment_q()
-    )
-    counted = top_level.order_by().values("post_id").annotate(n=Count("pk")).values("n")[:1]
-    counts = list(
-        Post.objects.published()
-        .filter(pk=post_id)
-        .order_by()
-        .annotate(
-            top_level_count=Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
-        )
-        .values_list("top_level_count", flat=True)
-    )
-    if not counts:
-        raise NotFound("Post not found.")
-    count = counts[0]
-
-    num_pages = max(1, math.ceil(count / page_size))
-    number = num_pages if page == "last" else page
-    if not 1 <= number <= num_pages:
-        raise NotFound("Invalid page.")
-    if count == 0:
-        return ThreadPage(count=0, page=number, page_size=page_size)
-
-    offset = (number - 1) * page_size
-    top_paths = list(
-        Comment.objects.filter(post_id=post_id, parent__isnull=True)
-        .filter(public_comment_q())
-        .order_by("path")
-        .values_list("path", flat=True)[offset : offset + page_size]
-    )
-    if not top_paths:  # the thread shrank between the two queries
-        return ThreadPage(count=count, page=number, page_size=page_size)
-
-    in_range = Q(post_id=post_id, path__gte=top_paths[0])
-    upper = _path_upper_bound(top_paths[-1])
-    if upper is not None:
-        in_range &= Q(path__lt=upper)
-    rows = Comment.objects.filter(in_range, public_comment_q()).order_by("path")
-
-    tz = timezone.get_current_timezone()
+    timestamp = UtcTextFormatter(tz)
     results: list[dict[str, Any]] = []
     nodes: dict[int, dict[str, Any]] = {}
-    for row in rows.values(*COMMENT_COLUMNS):
-        parent_id = row["parent_id"]
+    anonymous = ANONYMOUS_NAME
+    approved = _APPROVED
+    for (
+        comment_id,
+        parent_id,
+        depth,
+        name,
+        body,
+        body_html,
+        removed,
+        created_at,
+        edited_at,
+        reply_count,
+    ) in rows:
         if parent_id is None:
             siblings = results
         else:
             parent = nodes.get(parent_id)
-            if parent is None:  # hidden parent: drop this comment and its subtree
+            if parent is None:
                 continue
             siblings = parent["replies"]
-        node = comment_as_dict(row, tz)
-        node["replies"] = []
-        nodes[row["id"]] = node
+        removed = bool(removed)
+        node = {
+            "id": comment_id,
+            "post": post_id,
+            "parent": parent_id,
+            "depth": depth,
+            "author_name": name or None,
+            "display_name": name or anonymous,
+            "is_anonymous": not name,
+            "body": None if removed else body,
+            "body_html": None if removed else body_html,
+            "status": approved,
+            "removed": removed,
+            "created_at": timestamp(created_at),
+            "edited_at": None if edited_at is None else timestamp(edited_at),
+            "reply_count": reply_count,
+            "replies": [],
+        }
+        nodes[comment_id] = node
         siblings.append(node)
-    return ThreadPage(count=count, page=number, page_size=page_size, results=results)
+    return results
+
+
+def thread_page(
+    *,
+    post_id: int,
+    page_size: int,
+    page: int | Literal["last"] | None = 1,
+    after: str | None = None,
+    before: str | None = None,
+    replies_limit: int | None = None,
+) -> ThreadPage:
+    """A page of the public thread of a published post.
+
+    Top-level comments oldest first, ``page_size`` of them, each with its replies
+    nested under ``replies`` to any depth, oldest first. The page is page number
+    ``page`` (1-based, or ``"last"``), or with a cursor the top-level comments
+    right ``after`` (or right ``before``) the top-level comment at that path.
+    ``replies_limit`` keeps only each top-level comment's first ``replies_limit``
+    replies (any depth, display order; 0: none); ``reply_count`` still counts them
+    all. At most three queries whatever the size of the thread:
+
+    1. the post (published) and its denormalized count of public top-level comments;
+    2. the paths of this page's top-level comments, from the partial index
+       ``comment_public_top_idx`` alone (plus one, where the next page starts);
+    3. one range scan over ``(post, path)`` fetching the page's top-level comments
+       and their public descendants in path (= display) order, on the raw cursor
+       with timestamps as text (no per-row ORM conversion).
+
+    A public comment whose parent is hidden (not public) is dropped with its subtree.
+    Raises ``NotFound`` when the post does not exist or is not published, and when a
+    page number is out of range (page 1 of an empty thread is not); a cursor past
+    either end gives an empty page.
+    """
+    if page is not None and (after is not None or before is not None):
+        raise ValueError("a page is addressed by number or by cursor, not both")
+    if not 0 < post_id < 2**63:  # no such row, and the drivers refuse such numbers
+        raise NotFound("Post not found.")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT top_level_count FROM {_POST_TABLE} WHERE id = %s AND status = %s",  # noqa: S608
+            [post_id, _PUBLISHED],
+        )
+        found = cursor.fetchone()
+        if found is None:
+            raise NotFound("Post not found.")
+        count = found[0]
+
+        number: int | None = None
+        offset = 0
+        if page is not None:
+            num_pages = max(1, math.ceil(count / page_size))
+            number = num_pages if page == "last" else page
+            if not 1 <= number <= num_pages:
+                raise NotFound("Invalid page.")
+            offset = (number - 1) * page_size
+            if count == 0:
+                return ThreadPage(count=0, page=number, page_size=page_size)
+
+        paths = _top_paths(
+            cursor,
+            post_id=post_id,
+            limit=page_size + 1,
+            offset=offset,
+            after=after,
+            before=before,
+        )
+        more = len(paths) > page_size
+        if before is not None:
+            # Nearest first: the extra one (if any) is the furthest back; the page
+            # ends where the cursor's comment starts.
+            paths = paths[:page_size][::-1]
+            end = before
+        else:
+            end = paths[page_size] if more else None
+            paths = paths[:page_size]
+        if not paths:  # past either end of the thread, or it shrank meanwhile
+            return ThreadPage(
+                count=count,
+                page=number,
+                page_size=page_size,
+                more_before=after is not None,
+                more_after=before is not None,
+            )
+
+        params: list[Any] = [post_id, paths[0]] + ([end] if end is not None else [])
+        if replies_limit:
+            params.append(replies_limit + 1)
+        cursor.execute(
+            _thread_rows_sql(bounded=end is not None, replies_limit=replies_limit), params
+        )
+        rows = cursor.fetchall()
+
+    return ThreadPage(
+        count=count,
+        page=number,
+        page_size=page_size,
+        results=_nest(rows, post_id, timezone.get_current_timezone()),
+        first_path=paths[0],
+        last_path=paths[-1],
+        more_before=more if before is not None else after is not None,
+        more_after=more if before is None else True,
+    )

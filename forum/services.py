@@ -1,22 +1,29 @@
 """Writes to blogs, posts and comments. Every change to these tables goes through here.
 
-The denormalized counters (``Post.comment_count``, ``Comment.reply_count``) and the
-path counters (``Post.top_seq``, ``Comment.child_seq``) are kept here and nowhere
-else; a comment's visibility changes only inside ``_tracking_visibility``.
+The denormalized counters (``Post.comment_count``, ``Post.top_level_count``,
+``Comment.reply_count``) and the path counters (``Post.top_seq``,
+``Comment.child_seq``) are kept here and nowhere else; a comment's visibility
+changes only inside ``_tracking_visibility`` (a new comment's counters are set by
+``comment_create`` in the statements that hand out its path). Whatever changes what
+the public sees of a thread calls ``thread_changed``, which retires the thread's
+cached pages (``forum.thread_cache``).
 """
 
 import datetime
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.text import slugify
 
-from forum import tokens
+from forum import thread_cache, tokens
 from forum.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from forum.models import (
     Blog,
@@ -157,23 +164,53 @@ def post_create(
 # --- comments ----------------------------------------------------------------
 
 
-def _increment_returning(*, model: type[Post] | type[Comment], column: str, pk: int) -> int:
-    """Add one to a counter column and return its new value, in one statement.
+def thread_changed(*, post_id: int) -> None:
+    """What the public sees of the post's thread changed: retire its cached pages and
+    ETags (``forum.thread_cache``) now, so that this transaction's own later reads
+    are fresh, and again once it commits, for any page cached meanwhile by another
+    request that still read the old rows."""
+    thread_cache.bump(post_id)
+    transaction.on_commit(partial(thread_cache.bump, post_id))
 
-    The UPDATE takes the row's write lock until the transaction ends, so two
-    concurrent replies to the same parent can never be handed the same step.
-    """
-    table = connection.ops.quote_name(model._meta.db_table)
-    col = connection.ops.quote_name(column)
+
+def threads_changed(*, post_ids: Iterable[int]) -> None:
+    for post_id in set(post_ids):
+        thread_changed(post_id=post_id)
+
+
+@receiver(post_save, sender=Post, dispatch_uid="forum.post_saved")
+@receiver(post_delete, sender=Post, dispatch_uid="forum.post_deleted")
+def _post_changed(sender, instance: Post, **kwargs) -> None:
+    # Whoever saves a post (these services, moderation, the admin) may have
+    # published, unpublished or deleted it: its thread pages must go. Counter
+    # updates are queryset updates and do not come here.
+    thread_changed(post_id=instance.pk)
+
+
+# The next path step of a new comment, with its counters, in one statement each. The
+# UPDATE takes the row's write lock until the transaction ends, so two concurrent
+# comments can never be handed the same step. A new comment is never removed, so it
+# is public exactly when approved, and a reply can only go under a parent that is
+# approved and not removed (checked here, under the lock), which a visible reply
+# keeps visible: no tree walk is needed.
+_TOP_LEVEL_STEP_SQL = (
+    f"UPDATE {Post._meta.db_table} SET top_seq = top_seq + 1, "  # noqa: S608
+    "comment_count = comment_count + %s, top_level_count = top_level_count + %s "
+    "WHERE id = %s RETURNING top_seq"
+)
+_REPLY_STEP_SQL = (
+    f"UPDATE {Comment._meta.db_table} SET child_seq = child_seq + 1, "  # noqa: S608
+    "reply_count = reply_count + %s "
+    f"WHERE id = %s AND status = '{CommentStatus.APPROVED.value}' AND removed_at IS NULL "
+    "RETURNING child_seq"
+)
+
+
+def _update_returning(sql: str, params: list) -> int | None:
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {col} = {col} + 1 WHERE id = %s RETURNING {col}",  # noqa: S608
-            [pk],
-        )
+        cursor.execute(sql, params)
         row = cursor.fetchone()
-    if row is None:
-        raise NotFound(f"{model._meta.verbose_name} {pk} does not exist.")
-    return row[0]
+    return None if row is None else row[0]
 
 
 def _counts_toward_post(*, status: str, removed: bool) -> bool:
@@ -185,21 +222,29 @@ def _apply_visibility(*, comment: Comment, was_public: bool, was_counted: bool) 
 
     ``comment`` holds its new state (saved). A change of public visibility moves the
     parent's ``reply_count`` by one, which can in turn show or hide the parent when
-    it is a tombstone, and so on up the tree: at most ``depth`` small updates.
+    it is a tombstone, and so on up the tree: at most ``depth`` small updates, then
+    one of the post when its counts move (a top-level comment shown or hidden moves
+    ``top_level_count``). Any of this changes the public thread: ``thread_changed``.
     """
     now_counted = _counts_toward_post(status=comment.status, removed=comment.is_removed)
+    post_counts = {}
     if now_counted != was_counted:
-        Post.objects.filter(pk=comment.post_id).update(
-            comment_count=F("comment_count") + (1 if now_counted else -1)
-        )
+        post_counts["comment_count"] = F("comment_count") + (1 if now_counted else -1)
     node, node_was_public = comment, was_public
-    while node.parent_id is not None and node.is_public != node_was_public:
+    while node.is_public != node_was_public:
         delta = 1 if node.is_public else -1
+        if node.parent_id is None:
+            post_counts["top_level_count"] = F("top_level_count") + delta
+            break
         parent = Comment.objects.select_for_update().get(pk=node.parent_id)
         parent_was_public = parent.is_public
         Comment.objects.filter(pk=parent.pk).update(reply_count=F("reply_count") + delta)
         parent.reply_count += delta
         node, node_was_public = parent, parent_was_public
+    if post_counts:
+        Post.objects.filter(pk=comment.post_id).update(**post_counts)
+    if post_counts or comment.is_public != was_public:
+        thread_changed(post_id=comment.post_id)
 
 
 @contextmanager
@@ -266,17 +311,29 @@ def comment_create(
             ip_hash=ip_hash,
         )
         check_can_post(submission)
+        _refuse_repeat(author=author, ip_hash=ip_hash, body=body)
         decision = decide_comment_status(submission)
         status, reasons = decision.status, decision.reasons
     if status not in CommentStatus.values:
         raise InvalidInput(f"Unknown comment status {status!r}.", field="status")
 
+    public = status == CommentStatus.APPROVED  # a new comment is never removed
     if parent is None:
-        path = path_step(_increment_returning(model=Post, column="top_seq", pk=post.pk))
+        step = _update_returning(_TOP_LEVEL_STEP_SQL, [int(public), int(public), post.pk])
+        if step is None:
+            raise NotFound("This post does not exist.")
+        path = path_step(step)
     else:
-        step = _increment_returning(model=Comment, column="child_seq", pk=parent.pk)
+        step = _update_returning(_REPLY_STEP_SQL, [int(public), parent.pk])
+        if step is None:  # removed or hidden since it was read
+            raise InvalidInput("The parent comment cannot be replied to.", field="parent")
         path = parent.path + path_step(step)
+        if public:
+            Post.objects.filter(pk=post.pk).update(comment_count=F("comment_count") + 1)
 
+    issued_token, token_hash = None, ""
+    if issue_edit_token and author is None:
+        issued_token, token_hash = tokens.new_token()
     comment = Comment.objects.create(
         post=post,
         parent=parent,
@@ -291,22 +348,44 @@ def comment_create(
         import_key=import_key,
         ip_hash=ip_hash,
         moderation_reasons=list(reasons),
+        edit_token_hash=token_hash,
     )
-    if issue_edit_token and author is None:
-        comment.issued_edit_token, comment.edit_token_hash = tokens.new_token()
-        comment.save(update_fields=["edit_token_hash"])
-    _apply_visibility(comment=comment, was_public=False, was_counted=False)
+    if issued_token is not None:
+        comment.issued_edit_token = issued_token
+    if public:
+        thread_changed(post_id=post.pk)
     return comment
 
 
 def comment_lock(*, comment_id: int) -> Comment:
     """Re-read a comment under a row lock (inside a transaction): decisions are
     taken on its latest state, and a concurrent decision waits for this one."""
-    comment = Comment.objects.select_for_update().select_related("post").filter(pk=comment_id)
+    # of=("self",): lock the comment only, not its post (decisions on other comments
+    # of the same post, and replies, must not queue behind this one).
+    comment = (
+        Comment.objects.select_for_update(of=("self",)).select_related("post").filter(pk=comment_id)
+    )
     found = comment.first()
     if found is None:
         raise NotFound("No such comment.")
     return found
+
+
+def _refuse_repeat(*, author: AnyUser, ip_hash: str, body: str) -> None:
+    """The same poster sending the same text again within the repeat window is a
+    double submission or a flood: refuse it (409) rather than publish it twice."""
+    window = settings.FORUM["REPEAT_WINDOW_SECONDS"]
+    recent = Comment.objects.filter(
+        created_at__gte=timezone.now() - datetime.timedelta(seconds=window), body=body
+    )
+    if author is not None:
+        recent = recent.filter(author=author)
+    elif ip_hash:
+        recent = recent.filter(author__isnull=True, ip_hash=ip_hash)
+    else:
+        return
+    if recent.exists():
+        raise Conflict("You posted this text a moment ago; it was not posted again.")
 
 
 def _lock_comment(comment: Comment) -> Comment:
@@ -397,6 +476,8 @@ def _rewrite(*, comment: Comment, body: str, user: AnyUser) -> None:
         comment.status = decision.status
         comment.moderation_reasons = list(decision.reasons)
     comment.save(update_fields=["body", "body_html", "edited_at", "status", "moderation_reasons"])
+    if comment.is_public:  # the public sees the new text (a hidden one: _apply_visibility)
+        thread_changed(post_id=comment.post_id)
 
 
 @transaction.atomic

@@ -1,9 +1,19 @@
 import pytest
 from django.contrib.auth.models import Group
+from django.test import override_settings
 
 from forum.permissions import MODERATORS_GROUP
 from tests.factories import BlogFactory, PostFactory, UserFactory
 from tests.openapi import SchemaCheckingAPIClient as APIClient
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _plain_http():
+    # Test clients and the live server speak plain HTTP; production redirects it to
+    # HTTPS. Session-wide, so that it holds before the live server builds its
+    # middleware.
+    with override_settings(SECURE_SSL_REDIRECT=False):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -15,10 +25,29 @@ def _test_settings(settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
 
-    # The test client speaks plain HTTP; production redirects that to HTTPS.
-    settings.SECURE_SSL_REDIRECT = False
     # Hashing strength is not under test; PBKDF2's iterations would dominate the run.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_local_cache():
+    """Each test starts with an empty local-memory cache: cached thread pages and
+    versions are keyed by post id, and ids come back after a rolled-back test. (A
+    shared cache such as Redis is never flushed from here.)"""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    if isinstance(caches["default"], LocMemCache):
+        caches["default"].clear()
+
+
+@pytest.fixture(autouse=True)
+def _comment_policy(request, settings):
+    """Tests run under ``forum.policy.OpenPolicy`` (every comment published at once)
+    unless marked ``@pytest.mark.moderation_policy``, which keeps the project's
+    default policy, ``moderation.policy.BlogModerationPolicy`` (each blog's rules)."""
+    if request.node.get_closest_marker("moderation_policy") is None:
+        settings.FORUM = {**settings.FORUM, "COMMENT_POLICY": "forum.policy.OpenPolicy"}
 
 
 @pytest.fixture

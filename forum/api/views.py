@@ -1,16 +1,16 @@
 """Read endpoints (API.md, "Reading"). Views validate input, call one selector and
 serialize; the querysets and the thread come from ``forum.selectors``."""
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from django.http import HttpResponseBase
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from forum import selectors, services
-from forum.api import inputs
+from forum.api import inputs, thread
 from forum.api.filters import CommentFilter, PostFilter
 from forum.api.pagination import PageNumberPagination
 from forum.api.schema import (
@@ -30,7 +30,7 @@ from forum.api.serializers import (
     PostSerializer,
     ThreadCommentSerializer,
 )
-from forum.api.throttles import AnonymousCommentThrottle, AnonymousWriteThrottle
+from forum.api.throttles import CommentThrottle, WriteThrottle
 from forum.identity import request_ip_hash
 from forum.permissions import is_moderator
 
@@ -41,12 +41,6 @@ def _valid(serializer_class, request: Request) -> dict:
     data = serializer_class(data=request.data)
     data.is_valid(raise_exception=True)
     return data.validated_data
-
-
-def _throttles_for_writes(view, throttle_class) -> list:
-    if view.request.method in ("GET", "HEAD", "OPTIONS"):
-        return []
-    return [throttle_class()]
 
 
 class BlogListView(generics.ListAPIView):
@@ -166,8 +160,7 @@ class CommentFlagView(generics.GenericAPIView):
 
     serializer_class = FlagSerializer
 
-    def get_throttles(self):
-        return _throttles_for_writes(self, AnonymousWriteThrottle)
+    throttle_classes = [WriteThrottle]
 
     @extend_schema(
         request=inputs.FlagInput,
@@ -200,8 +193,7 @@ class GuestPostCreateView(generics.GenericAPIView):
 
     serializer_class = GuestPostSerializer
 
-    def get_throttles(self):
-        return _throttles_for_writes(self, AnonymousWriteThrottle)
+    throttle_classes = [WriteThrottle]
 
     @extend_schema(
         request=inputs.GuestPostInput,
@@ -250,8 +242,7 @@ class PostThreadView(generics.GenericAPIView):
     pagination_class = PageNumberPagination
     filter_backends: list = []
 
-    def get_throttles(self):
-        return _throttles_for_writes(self, AnonymousCommentThrottle)
+    throttle_classes = [CommentThrottle]
 
     @extend_schema(
         request=inputs.CommentCreateInput,
@@ -259,6 +250,7 @@ class PostThreadView(generics.GenericAPIView):
             201: CreatedCommentSerializer,
             403: FORBIDDEN,
             404: NOT_FOUND,
+            409: CONFLICT,
             429: THROTTLED,
         },
         description="Post a comment, or a reply with `parent`. Anonymous without "
@@ -284,38 +276,29 @@ class PostThreadView(generics.GenericAPIView):
         )
         return Response(CreatedCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(
-        parameters=[OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)],
-        responses=ThreadCommentSerializer(many=True),
-    )
-    def get(self, request: Request, pk: int) -> Response:
-        paginator = self.paginator
-        page_size = paginator.get_page_size(request)
-        raw_page = request.query_params.get(paginator.page_query_param) or "1"
-        if raw_page in paginator.last_page_strings:
-            page = "last"
-        else:
-            try:
-                page = int(raw_page)
-            except ValueError:
-                raise NotFound("Invalid page.") from None
-        thread = selectors.thread_page(post_id=pk, page=page, page_size=page_size)
+    def perform_authentication(self, request: Request) -> None:
+        # A thread reads the same for everyone: a read does not look the caller up
+        # (no session or token queries); posting authenticates as usual.
+        if request.method not in ("GET", "HEAD"):
+            super().perform_authentication(request)
 
-        url = request.build_absolute_uri()
-        next_link = previous_link = None
-        if thread.has_next:
-            next_link = replace_query_param(url, paginator.page_query_param, thread.page + 1)
-        if thread.has_previous:
-            previous_link = (
-                remove_query_param(url, paginator.page_query_param)
-                if thread.page == 2
-                else replace_query_param(url, paginator.page_query_param, thread.page - 1)
-            )
-        return Response(
-            {
-                "count": thread.count,
-                "next": next_link,
-                "previous": previous_link,
-                "results": thread.results,
-            }
-        )
+    def perform_content_negotiation(self, request: Request, force: bool = False):
+        # A read answers JSON bytes made by forum.api.thread (errors too): nothing
+        # to negotiate.
+        if request.method in ("GET", "HEAD"):
+            return JSONRenderer(), JSONRenderer.media_type
+        return super().perform_content_negotiation(request, force)
+
+    @extend_schema(
+        parameters=thread.SCHEMA_PARAMETERS,
+        responses={
+            200: ThreadCommentSerializer(many=True),
+            304: OpenApiResponse(description="Not modified: the `If-None-Match` is current."),
+            404: NOT_FOUND,
+        },
+        description="Pages by number (`page`, `page_size`) or by `cursor`. Rendered "
+        "pages are cached until the thread changes; send the `ETag` back in "
+        "`If-None-Match` to get 304 while the page is current.",
+    )
+    def get(self, request: Request, pk: int) -> HttpResponseBase:
+        return thread.thread_response(request, pk, self.paginator)

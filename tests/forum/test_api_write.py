@@ -4,7 +4,6 @@ flags, guest posts; happy paths and refusals."""
 from datetime import timedelta
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from forum.models import Comment, Flag, Post, PostStatus
@@ -12,11 +11,6 @@ from tests.factories import PostFactory, make_comment
 from tests.openapi import SchemaCheckingAPIClient as APIClient
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle_counters():
-    cache.clear()
 
 
 def post_comment(client, post, **data):
@@ -158,13 +152,7 @@ def test_banned_posters_get_403_with_a_message(api_client, post, settings):
 
 
 def test_anonymous_comments_are_throttled_with_retry_after(api_client, post, settings):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {
-            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-            "comments_anon": "2/min",
-        },
-    }
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "comment_anon": ["2/min"]}
     codes = [post_comment(api_client, post, body=f"n{i}").status_code for i in range(3)]
     assert codes == [201, 201, 429]
     response = post_comment(api_client, post, body="again")
@@ -346,3 +334,17 @@ def test_bad_guest_posts_are_refused_and_change_nothing(api_client, blog, data, 
     response = submit(api_client, **data)
     assert response.status_code == 400 and field in response.json()
     assert not Post.objects.filter(is_guest=True).exists()
+
+
+def test_the_same_text_twice_within_five_minutes_is_409_and_posted_once(api_client, post):
+    assert post_comment(api_client, post, body="Same words").status_code == 201
+    again = post_comment(api_client, post, body="Same words")
+    assert again.status_code == 409 and "detail" in again.json()
+    assert Comment.objects.count() == 1
+
+
+def test_the_same_text_from_someone_else_or_later_is_fine(api_client, user_client, post):
+    assert post_comment(api_client, post, body="Same words").status_code == 201
+    assert post_comment(user_client, post, body="Same words").status_code == 201
+    Comment.objects.update(created_at=timezone.now() - timedelta(minutes=6))
+    assert post_comment(api_client, post, body="Same words").status_code == 201

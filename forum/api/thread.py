@@ -1,0 +1,210 @@
+"""The thread read (``GET /api/posts/{id}/comments/``): its query parameters, cursors,
+cached pages and the JSON it sends.
+
+A page is rendered once with orjson and kept, as bytes, in the shared cache under
+the post's version (``forum.thread_cache``); a request then costs two cache reads
+and the envelope around those bytes, with links made for its own URL. The
+``ETag`` names the version, so a client holding the current page gets a 304
+without a database query.
+"""
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+import orjson
+from django.http import HttpResponse, HttpResponseNotModified
+from django.utils.http import parse_etags
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.request import Request
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from forum import selectors, thread_cache
+from forum.api.pagination import PageNumberPagination
+
+CURSOR_PARAM = "cursor"
+REPLIES_LIMIT_PARAM = "replies_limit"
+MAX_REPLIES_LIMIT = 10_000
+_CURSOR = re.compile(r"[ab][0-9]{6}")  # after/before + a top-level path
+
+SCHEMA_PARAMETERS = [
+    OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH),
+    OpenApiParameter(
+        CURSOR_PARAM,
+        str,
+        description="Page by cursor instead of by number: an opaque value from the "
+        "`next` or `previous` link of a cursor page. An empty `cursor=` asks for the "
+        "first page; the links of a cursor page are cursors again. Cursors stay valid "
+        "while the thread grows. A malformed cursor is 404.",
+    ),
+    OpenApiParameter(
+        REPLIES_LIMIT_PARAM,
+        int,
+        description="Send at most this many replies under each top-level comment: the "
+        "first ones in display order, at any depth (0: top-level comments only). "
+        "`reply_count` still counts every visible reply, so a comment whose `replies` "
+        "is shorter than its `reply_count` has more to show.",
+    ),
+    OpenApiParameter(
+        "If-None-Match",
+        str,
+        OpenApiParameter.HEADER,
+        description="The `ETag` of a page already held: 304 when it is still current.",
+    ),
+    OpenApiParameter(
+        "ETag",
+        str,
+        OpenApiParameter.HEADER,
+        response=[200, 304],
+        description="Changes whenever the page's content may have changed.",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class ThreadQuery:
+    page: int | Literal["last"] | None  # None: by cursor
+    after: str | None
+    before: str | None
+    page_size: int
+    replies_limit: int | None
+
+    @property
+    def cache_params(self) -> str:
+        where = f"p{self.page}" if self.page is not None else f"a{self.after}b{self.before}"
+        return f"{where}:{self.page_size}:{self.replies_limit}"
+
+
+def encode_cursor(direction: str, path: str) -> str:
+    return base64.urlsafe_b64encode(f"{direction}{path}".encode()).rstrip(b"=").decode()
+
+
+def decode_cursor(value: str) -> tuple[str | None, str | None]:
+    """(after, before) from a cursor; (None, None) for the empty cursor (page one)."""
+    if not value:
+        return None, None
+    try:
+        text = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise NotFound("Invalid cursor.") from None
+    if not _CURSOR.fullmatch(text):
+        raise NotFound("Invalid cursor.")
+    return (text[1:], None) if text[0] == "a" else (None, text[1:])
+
+
+def parse_query(request: Request, paginator: PageNumberPagination) -> ThreadQuery:
+    params = request.query_params
+    page_size = paginator.get_page_size(request)
+    raw_limit = params.get(REPLIES_LIMIT_PARAM)
+    replies_limit = None
+    if raw_limit is not None:
+        try:
+            replies_limit = int(raw_limit)
+        except ValueError:
+            replies_limit = -1
+        if not 0 <= replies_limit <= MAX_REPLIES_LIMIT:
+            raise ValidationError(
+                {REPLIES_LIMIT_PARAM: [f"An integer from 0 to {MAX_REPLIES_LIMIT} is required."]}
+            )
+    if CURSOR_PARAM in params:
+        after, before = decode_cursor(params[CURSOR_PARAM])
+        return ThreadQuery(None, after, before, page_size, replies_limit)
+    raw_page = params.get(paginator.page_query_param) or "1"
+    if raw_page in paginator.last_page_strings:
+        page: int | Literal["last"] = "last"
+    else:
+        try:
+            page = int(raw_page)
+        except ValueError:
+            raise NotFound("Invalid page.") from None
+    return ThreadQuery(page, None, None, page_size, replies_limit)
+
+
+def _links(
+    url: str, query: ThreadQuery, entry: tuple, paginator: PageNumberPagination
+) -> tuple[str | None, str | None]:
+    _count, number, has_next, has_previous, first_path, last_path, _results = entry
+    next_link = previous_link = None
+    if number is None:  # by cursor
+        base = remove_query_param(url, paginator.page_query_param)
+        if has_next and last_path is not None:
+            next_link = replace_query_param(base, CURSOR_PARAM, encode_cursor("a", last_path))
+        if has_previous and first_path is not None:
+            previous_link = replace_query_param(base, CURSOR_PARAM, encode_cursor("b", first_path))
+        return next_link, previous_link
+    page_param = paginator.page_query_param
+    if has_next:
+        next_link = replace_query_param(url, page_param, number + 1)
+    if has_previous:
+        previous_link = (
+            remove_query_param(url, page_param)
+            if number == 2
+            else replace_query_param(url, page_param, number - 1)
+        )
+    return next_link, previous_link
+
+
+def _etag_matches(request: Request, etag: str) -> bool:
+    header = request.headers.get("If-None-Match")
+    if not header:
+        return False
+    held = [tag.removeprefix("W/") for tag in parse_etags(header)]
+    return "*" in held or etag in held
+
+
+def thread_response(request: Request, post_id: int, paginator: PageNumberPagination):
+    """The thread page the request asks for: 200 with the page (from the cache when
+    it holds it), or 304 when the caller's ``If-None-Match`` is current."""
+    query = parse_query(request, paginator)
+    version = thread_cache.version(post_id)
+    url = request.build_absolute_uri()
+    etag = thread_cache.etag(post_id, version, url)
+    if _etag_matches(request, etag):
+        response = HttpResponseNotModified()
+        response["ETag"] = etag
+        return response
+
+    key = thread_cache.page_key(post_id, version, query.cache_params)
+    entry = thread_cache.get_page(key)
+    if entry is None:
+        thread = selectors.thread_page(
+            post_id=post_id,
+            page_size=query.page_size,
+            page=query.page,
+            after=query.after,
+            before=query.before,
+            replies_limit=query.replies_limit,
+        )
+        entry = (
+            thread.count,
+            thread.page,
+            thread.has_next,
+            thread.has_previous,
+            thread.first_path,
+            thread.last_path,
+            orjson.dumps(thread.results),
+        )
+        thread_cache.set_page(key, entry)
+
+    next_link, previous_link = _links(url, query, entry, paginator)
+    body = b"".join(
+        (
+            b'{"count":',
+            str(entry[0]).encode(),
+            b',"next":',
+            orjson.dumps(next_link),
+            b',"previous":',
+            orjson.dumps(previous_link),
+            b',"results":',
+            entry[6],
+            b"}",
+        )
+    )
+    response = HttpResponse(body, content_type="application/json")
+    response["ETag"] = etag
+    response["Cache-Control"] = "no-cache"  # may be stored, but revalidated each time
+    return response

@@ -1,0 +1,512 @@
+"""The thread read at scale: cursors, replies_limit, the cached pages and their ETags,
+the counters the thread relies on, and the statements a new comment costs."""
+
+import datetime
+import socket
+import uuid
+import zoneinfo
+
+import pytest
+from django.core.cache import caches
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+
+from forum import selectors, services
+from forum.models import Comment, CommentStatus, Post, PostStatus, RemovalKind, path_step
+from tests.factories import make_comment, make_thread
+from tests.forum.conftest import at
+
+pytestmark = pytest.mark.django_db
+
+
+def thread_url(post_id: int) -> str:
+    return reverse("post-thread", args=[post_id])
+
+
+def bodies(nodes):
+    return [(node["body"], bodies(node["replies"])) for node in nodes]
+
+
+def bulk_thread(post: Post, *, top_level: int, replies_per_comment: int) -> None:
+    """A two-level thread written in two bulk inserts, with the paths and counters
+    ``forum.services`` would write (large threads, fast)."""
+    start = post.top_seq
+    tops = Comment.objects.bulk_create(
+        Comment(
+            post=post,
+            path=path_step(start + i + 1),
+            body=f"Top {i}",
+            status=CommentStatus.APPROVED,
+            child_seq=replies_per_comment,
+            reply_count=replies_per_comment,
+        )
+        for i in range(top_level)
+    )
+    Comment.objects.bulk_create(
+        Comment(
+            post=post,
+            parent=top,
+            depth=1,
+            path=top.path + path_step(j + 1),
+            body=f"Reply {j}",
+            status=CommentStatus.APPROVED,
+        )
+        for top in tops
+        for j in range(replies_per_comment)
+    )
+    Post.objects.filter(pk=post.pk).update(
+        top_seq=F("top_seq") + top_level,
+        top_level_count=F("top_level_count") + top_level,
+        comment_count=F("comment_count") + top_level * (1 + replies_per_comment),
+    )
+    post.refresh_from_db()
+
+
+# --- cursors ------------------------------------------------------------------
+
+
+def test_cursor_pages_walk_the_thread_both_ways(api_client, tree):
+    url = thread_url(tree.post.pk)
+    first = api_client.get(url, {"cursor": "", "page_size": 2}).json()
+    assert first["count"] == 3
+    assert first["previous"] is None
+    assert [node["body"] for node in first["results"]] == ["a", "b"]
+    assert "cursor=" in first["next"] and "page=" not in first["next"]
+
+    second = api_client.get(first["next"]).json()
+    assert bodies(second["results"]) == [("c", [("c1", [])])]
+    assert second["next"] is None
+    back = api_client.get(second["previous"]).json()
+    assert [node["body"] for node in back["results"]] == ["a", "b"]
+    assert back["previous"] is None
+    assert api_client.get(back["next"]).json()["results"] == second["results"]
+
+
+def test_a_cursor_keeps_its_place_while_the_thread_grows(api_client, tree):
+    url = thread_url(tree.post.pk)
+    first = api_client.get(url, {"cursor": "", "page_size": 1}).json()
+    make_comment(tree.post, body="d")
+    make_comment(tree.post, body="a2x", parent=tree.a2)
+    second = api_client.get(first["next"]).json()
+    assert [node["body"] for node in second["results"]] == ["b"]
+    assert second["count"] == 4
+
+
+def test_cursor_beyond_the_end_gives_an_empty_page(api_client, tree):
+    url = thread_url(tree.post.pk)
+    last = api_client.get(url, {"cursor": "", "page_size": 3}).json()
+    assert last["next"] is None
+    # A cursor after the last top-level comment (it existed, then was hidden).
+    c_cursor = api_client.get(url, {"cursor": "", "page_size": 2}).json()["next"]
+    services.comment_set_state(
+        comment=services.comment_lock(comment_id=tree.c1.pk), status=CommentStatus.REJECTED
+    )
+    services.comment_set_state(
+        comment=services.comment_lock(comment_id=tree.c.pk), status=CommentStatus.REJECTED
+    )
+    response = api_client.get(c_cursor)
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+
+
+@pytest.mark.parametrize("cursor", ["nope", "YTAwMDAwMTIz", "YTAwMQ", "eDAwMDAwMQ", "w6kwMDAwMDE"])
+def test_a_malformed_cursor_is_404(api_client, tree, cursor):
+    response = api_client.get(thread_url(tree.post.pk), {"cursor": cursor})
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Invalid cursor."}
+
+
+@pytest.mark.parametrize("size", [20, 400])
+def test_cursor_pages_cost_three_queries_whatever_the_thread_size(
+    api_client, post, django_assert_num_queries, size
+):
+    bulk_thread(post, top_level=size // 2, replies_per_comment=1)
+    url = thread_url(post.pk)
+    first = api_client.get(url, {"cursor": "", "page_size": 4}).json()
+    with django_assert_num_queries(3):  # the post and count, the page's paths, the rows
+        second = api_client.get(first["next"]).json()
+    assert [node["body"] for node in second["results"]] == ["Top 4", "Top 5", "Top 6", "Top 7"]
+
+
+@pytest.mark.parametrize("size", [12, 3000])
+def test_deep_page_numbers_cost_three_queries(api_client, post, django_assert_num_queries, size):
+    bulk_thread(post, top_level=size // 2, replies_per_comment=1)
+    with django_assert_num_queries(3):
+        response = api_client.get(thread_url(post.pk), {"page": "last", "page_size": 2})
+    results = response.json()["results"]
+    assert [node["body"] for node in results] == [f"Top {size // 2 - 2}", f"Top {size // 2 - 1}"]
+
+
+# --- replies_limit ------------------------------------------------------------
+
+
+def test_replies_limit_sends_the_first_replies_at_any_depth(api_client, tree):
+    url = thread_url(tree.post.pk)
+    results = api_client.get(url, {"replies_limit": 2}).json()["results"]
+    assert bodies(results) == [
+        ("a", [("a1", [("a1x", [])])]),
+        ("b", []),
+        ("c", [("c1", [])]),
+    ]
+    a = results[0]
+    assert (a["reply_count"], a["replies"][0]["reply_count"]) == (2, 2)
+
+
+def test_replies_limit_zero_sends_top_level_comments_only(api_client, tree):
+    results = api_client.get(thread_url(tree.post.pk), {"replies_limit": 0}).json()["results"]
+    assert bodies(results) == [("a", []), ("b", []), ("c", [])]
+    assert [node["reply_count"] for node in results] == [2, 0, 1]
+
+
+@pytest.mark.parametrize("value", ["-1", "x", "1.5", "10001"])
+def test_replies_limit_must_be_a_small_non_negative_integer(api_client, tree, value):
+    response = api_client.get(thread_url(tree.post.pk), {"replies_limit": value})
+    assert response.status_code == 400
+    assert "replies_limit" in response.json()
+
+
+@pytest.mark.parametrize("size", [10, 600])
+def test_replies_limit_costs_three_queries(api_client, post, django_assert_num_queries, size):
+    bulk_thread(post, top_level=size // 10, replies_per_comment=9)
+    with django_assert_num_queries(3):
+        response = api_client.get(thread_url(post.pk), {"replies_limit": 3, "page_size": 200})
+    results = response.json()["results"]
+    assert len(results) == size // 10
+    assert {len(node["replies"]) for node in results} == {3}
+    assert {node["reply_count"] for node in results} == {9}
+
+
+# --- the cache and ETags ------------------------------------------------------
+
+
+def test_a_cached_page_costs_no_query_and_304_answers_a_current_etag(
+    api_client, tree, django_assert_num_queries
+):
+    url = thread_url(tree.post.pk)
+    first = api_client.get(url)
+    etag = first["ETag"]
+    assert etag and first["Cache-Control"] == "no-cache"
+    with django_assert_num_queries(0):
+        again = api_client.get(url)
+    assert again.content == first.content
+    assert again["ETag"] == etag
+    with django_assert_num_queries(0):
+        not_modified = api_client.get(url, headers={"If-None-Match": etag})
+    assert not_modified.status_code == 304
+    assert not_modified.content == b""
+    assert not_modified["ETag"] == etag
+    assert api_client.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
+
+
+def test_pages_of_one_thread_have_their_own_etags(api_client, tree):
+    url = thread_url(tree.post.pk)
+    one = api_client.get(url, {"page_size": 1})
+    two = api_client.get(url, {"page_size": 1, "page": 2})
+    assert one["ETag"] != two["ETag"]
+    assert (
+        api_client.get(url, {"page_size": 1}, headers={"If-None-Match": two["ETag"]}).status_code
+        == 200
+    )
+
+
+def test_a_new_approved_comment_is_on_the_next_read(api_client, tree):
+    url = thread_url(tree.post.pk)
+    before = api_client.get(url)
+    make_comment(tree.post, body="new", parent=tree.b)
+    after = api_client.get(url, headers={"If-None-Match": before["ETag"]})
+    assert after.status_code == 200
+    assert after["ETag"] != before["ETag"]
+    assert bodies(after.json()["results"])[1] == ("b", [("new", [])])
+
+
+def test_a_new_approved_comment_is_on_the_next_read_after_commit(
+    api_client, tree, django_capture_on_commit_callbacks
+):
+    url = thread_url(tree.post.pk)
+    before = api_client.get(url)["ETag"]
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        make_comment(tree.post, body="d")
+    assert callbacks  # the version moves again once the comment is committed
+    after = api_client.get(url)
+    assert after["ETag"] != before
+    assert [node["body"] for node in after.json()["results"]] == ["a", "b", "c", "d"]
+
+
+def test_a_pending_comment_changes_neither_the_page_nor_its_etag(
+    api_client, tree, django_capture_on_commit_callbacks
+):
+    url = thread_url(tree.post.pk)
+    before = api_client.get(url)
+    with django_capture_on_commit_callbacks(execute=True):
+        make_comment(tree.post, body="held", status=CommentStatus.PENDING)
+        make_comment(tree.post, body="held reply", parent=tree.a, status=CommentStatus.PENDING)
+    assert api_client.get(url, headers={"If-None-Match": before["ETag"]}).status_code == 304
+    assert api_client.get(url).content == before.content
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["edit", "remove", "reject", "unpublish", "rename"],
+)
+def test_every_public_change_retires_the_cached_page(api_client, tree, user, moderator, change):
+    url = thread_url(tree.post.pk)
+    before = api_client.get(url)
+    if change == "edit":
+        services.comment_update(comment=tree.b, body="b, edited", user=moderator)
+    elif change == "remove":
+        services.comment_set_state(
+            comment=services.comment_lock(comment_id=tree.a1x.pk),
+            removed=True,
+            removal_kind=RemovalKind.AUTHOR,
+        )
+    elif change == "reject":
+        services.comment_set_state(
+            comment=services.comment_lock(comment_id=tree.c1.pk), status=CommentStatus.REJECTED
+        )
+    elif change == "unpublish":
+        tree.post.status, tree.post.published_at = PostStatus.DRAFT, None
+        tree.post.save()
+    else:
+        Comment.objects.filter(pk=tree.b.pk).update(author=user)
+        from accounts import services as accounts_services
+
+        accounts_services.user_update(user=user, display_name="Renamed")
+    after = api_client.get(url, headers={"If-None-Match": before["ETag"]})
+    assert after.status_code == (404 if change == "unpublish" else 200)
+    if change != "unpublish":
+        assert after.content != before.content
+
+
+def test_no_page_is_cached_with_the_cache_off(
+    api_client, tree, settings, django_assert_num_queries
+):
+    settings.FORUM = {**settings.FORUM, "THREAD_CACHE_SECONDS": 0}
+    url = thread_url(tree.post.pk)
+    first = api_client.get(url)
+    with django_assert_num_queries(3):
+        again = api_client.get(url, headers={"If-None-Match": '"stale"'})
+    assert again.content == first.content
+    assert api_client.get(url, headers={"If-None-Match": first["ETag"]}).status_code == 304
+
+
+def _redis_answers() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def redis_cache(settings):
+    if not _redis_answers():
+        pytest.skip("no Redis answers at 127.0.0.1:6379 (the production cache backend)")
+    prefix = f"forum-test-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/0",
+            "KEY_PREFIX": prefix,
+        }
+    }
+    yield caches["default"]
+    caches["default"].delete_pattern("*")  # only this test's keys: they carry its prefix
+
+
+def test_thread_pages_and_versions_live_in_redis(
+    api_client, tree, redis_cache, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    url = thread_url(tree.post.pk)
+    first = api_client.get(url)
+    assert redis_cache.keys("thread:*")  # the version and the page are in Redis
+    with django_assert_num_queries(0):
+        assert api_client.get(url, headers={"If-None-Match": first["ETag"]}).status_code == 304
+    with django_capture_on_commit_callbacks(execute=True):
+        make_comment(tree.post, body="held", status=CommentStatus.PENDING)
+    assert api_client.get(url, headers={"If-None-Match": first["ETag"]}).status_code == 304
+    with django_capture_on_commit_callbacks(execute=True):
+        make_comment(tree.post, body="d")
+    after = api_client.get(url, headers={"If-None-Match": first["ETag"]})
+    assert after.status_code == 200
+    assert [node["body"] for node in after.json()["results"]] == ["a", "b", "c", "d"]
+
+
+# --- what the thread shows ----------------------------------------------------
+
+
+def test_thread_timestamps_are_the_flat_lists_across_dst_and_with_microseconds(api_client, post):
+    moments = [
+        datetime.datetime(2025, 1, 15, 9, 30, tzinfo=datetime.UTC),
+        datetime.datetime(2025, 3, 30, 0, 59, 59, 999999, tzinfo=datetime.UTC),
+        datetime.datetime(2025, 3, 30, 1, 0, 0, 1, tzinfo=datetime.UTC),
+        datetime.datetime(2025, 7, 15, 23, 30, 5, 120000, tzinfo=datetime.UTC),
+        datetime.datetime(2025, 10, 26, 0, 30, tzinfo=datetime.UTC),
+        datetime.datetime(2025, 10, 26, 1, 30, tzinfo=datetime.UTC),
+    ]
+    for i, moment in enumerate(moments):
+        comment = make_comment(post, body=f"c{i}", created_at=moment)
+        Comment.objects.filter(pk=comment.pk).update(edited_at=moment + datetime.timedelta(days=i))
+    for tz in ("Europe/London", "Asia/Kolkata", "UTC"):
+        with timezone.override(zoneinfo.ZoneInfo(tz)):
+            thread = api_client.get(thread_url(post.pk), {"page_size": 10}).json()["results"]
+            flat = api_client.get(reverse("comment-list"), {"post": post.pk}).json()["results"]
+        stamps = [(c["created_at"], c["edited_at"]) for c in flat]
+        assert [(c["created_at"], c["edited_at"]) for c in thread] == stamps
+        caches["default"].clear()
+    assert stamps[3] == ("2025-07-15T23:30:05.120000Z", "2025-07-18T23:30:05.120000Z")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "2025-01-15 09:30:00",
+        "2025-07-15 09:30:00.123456",
+        "2025-07-15 09:30:00.000000",
+        "2025-03-30 00:59:59.999999",
+        "2025-03-30 01:00:00",
+        "2025-10-26 00:59:59",
+        "2025-10-26 01:00:00.5",
+        "1890-06-01 12:00:00",
+        "2025-07-15T09:30:00+00:00",
+    ],
+)
+@pytest.mark.parametrize("tz", ["Europe/London", "Asia/Kathmandu", "America/St_Johns", "UTC"])
+def test_utc_text_formatter_writes_what_iso_datetime_writes(raw, tz):
+    zone = zoneinfo.ZoneInfo(tz)
+    value = datetime.datetime.fromisoformat(raw)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.UTC)
+    formatter = selectors.UtcTextFormatter(zone)
+    assert formatter(raw) == selectors.iso_datetime(value, zone)
+    assert formatter(raw) == selectors.iso_datetime(value, zone)  # from the minute cache
+
+
+# --- counters -----------------------------------------------------------------
+
+
+def test_top_level_count_follows_what_the_public_sees(post):
+    def count() -> int:
+        post.refresh_from_db()
+        return post.top_level_count
+
+    a = make_comment(post, body="a")
+    b = make_comment(post, body="b")
+    make_comment(post, body="held", status=CommentStatus.PENDING)
+    reply = make_comment(post, body="reply", parent=a)
+    assert count() == 2
+    services.comment_set_state(comment=services.comment_lock(comment_id=b.pk), removed=True)
+    assert count() == 1  # removed without replies: hidden
+    services.comment_set_state(comment=services.comment_lock(comment_id=a.pk), removed=True)
+    assert count() == 1  # a tombstone still heads its replies
+    services.comment_set_state(
+        comment=services.comment_lock(comment_id=reply.pk), status=CommentStatus.SPAM
+    )
+    assert count() == 0  # the tombstone lost its last visible reply
+    assert selectors.thread_page(post_id=post.pk, page=1, page_size=10).count == 0
+    services.comment_set_state(
+        comment=services.comment_lock(comment_id=reply.pk), status=CommentStatus.APPROVED
+    )
+    assert count() == 1
+
+
+def test_a_reply_to_a_parent_removed_meanwhile_is_refused(post):
+    parent = make_comment(post, body="parent")
+    stale = Comment.objects.get(pk=parent.pk)
+    services.comment_set_state(comment=services.comment_lock(comment_id=parent.pk), removed=True)
+    with pytest.raises(services.InvalidInput):
+        make_comment(post, body="reply", parent=stale)
+    post.refresh_from_db()
+    assert (post.comment_count, Comment.objects.filter(post=post).count()) == (0, 1)
+
+
+# --- writes -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [10, 3000])
+def test_a_reply_costs_the_same_statements_whatever_the_thread_size(
+    post, django_assert_num_queries, size
+):
+    bulk_thread(post, top_level=size // 2, replies_per_comment=1)
+    parent = Comment.objects.filter(post=post, depth=1).order_by("-path").first()
+    # savepoint, the parent's step and counter, the insert, the post's counter, release
+    with django_assert_num_queries(5):
+        reply = services.comment_create(
+            post=post, body="A reply.", parent=parent, status=CommentStatus.APPROVED
+        )
+    assert reply.path == parent.path + "000001"
+    top = services.comment_create(post=post, body="Top.", status=CommentStatus.APPROVED)
+    assert top.path == path_step(size // 2 + 1)
+
+
+@pytest.mark.parametrize("size", [10, 3000])
+def test_posting_a_reply_over_the_api_costs_the_same_statements_whatever_the_thread_size(
+    api_client, post, settings, django_assert_num_queries, size
+):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "comment_anon": []}  # not measured here
+    bulk_thread(post, top_level=size // 2, replies_per_comment=1)
+    parent = Comment.objects.filter(post=post, depth=1).order_by("path").first()
+    # the post, the parent, the repeat check, then the reply's five statements
+    with django_assert_num_queries(8):
+        response = api_client.post(
+            thread_url(post.pk), {"body": "A reply.", "parent": parent.pk}, format="json"
+        )
+    assert response.status_code == 201, response.json()
+    post.refresh_from_db()
+    assert post.comment_count == size + 1
+
+
+def test_comments_created_at_given_times_sort_by_path_not_time(post):
+    late = make_comment(post, body="late", created_at=at(10))
+    early = make_comment(post, body="early", created_at=at(0))
+    page = selectors.thread_page(post_id=post.pk, page=1, page_size=10)
+    assert [node["id"] for node in page.results] == [late.pk, early.pk]
+
+
+def test_make_thread_matches_bulk_thread_counters(post, blog):
+    from tests.factories import PostFactory
+
+    other = PostFactory(blog=blog)
+    make_thread(post, top_level=3, replies_per_comment=2)
+    bulk_thread(other, top_level=3, replies_per_comment=2)
+    post.refresh_from_db()
+    fields = ("top_seq", "top_level_count", "comment_count")
+    assert [getattr(post, f) for f in fields] == [getattr(other, f) for f in fields]
+
+
+# --- indexes ------------------------------------------------------------------
+
+
+def _plan(sql: str) -> str:
+    from django.db import connection
+
+    explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+    with connection.cursor() as cursor:
+        cursor.execute(explain + sql)
+        return "\n".join(str(row) for row in cursor.fetchall())
+
+
+def test_the_thread_queries_use_their_indexes(post):
+    """EXPLAIN each of the thread's queries, as thread_page sends them, on this
+    database: the page's top-level paths come from the partial index of public
+    top-level comments, the rows from one range scan of (post, path)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    bulk_thread(post, top_level=50, replies_per_comment=2)
+    with CaptureQueriesContext(connection) as queries:
+        selectors.thread_page(post_id=post.pk, page=2, page_size=10)
+        selectors.thread_page(post_id=post.pk, page=None, after="000010", page_size=10)
+        selectors.thread_page(post_id=post.pk, page=None, before="000030", page_size=10)
+        selectors.thread_page(post_id=post.pk, page=1, page_size=10, replies_limit=1)
+    sent = [q["sql"] for q in queries.captured_queries if "forum_comment" in q["sql"]]
+    tops = [_plan(sql) for sql in sent if sql.startswith("SELECT path")]
+    rows = [_plan(sql) for sql in sent if not sql.startswith("SELECT path")]
+    assert len(tops) == 4 and len(rows) == 4
+    assert all("comment_public_top_idx" in plan for plan in tops), tops
+    assert all("comment_path_unique_per_post" in plan or "autoindex" in plan for plan in rows), (
+        rows
+    )
+    if connection.vendor == "postgresql":  # ordered by the index: no sort, no scan
+        assert not any("Sort" in plan or "Seq Scan" in plan for plan in tops), tops
