@@ -9,6 +9,9 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 # Tests run with production-like settings: DEBUG off, a throwaway key.
 TEST_ENV := DEBUG=0 SECRET_KEY=test-only-secret-key ALLOWED_HOSTS=testserver,localhost CACHE_URL=locmem://
+# The browser test (tests/browser) drives Debian's Chromium; without it, it is skipped.
+CHROMIUM := /usr/bin/chromium
+BROWSER_CHECK := [ -x $(CHROMIUM) ] || echo "== SKIPPED: browser test (no $(CHROMIUM); apt-get install chromium)"
 
 .PHONY: venv demo test test-sqlite test-postgres lint format bench clean
 
@@ -36,11 +39,13 @@ format: venv
 
 test-sqlite: venv
 	@echo "== test suite on SQLite"
+	@$(BROWSER_CHECK)
 	$(TEST_ENV) $(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 test-postgres: venv
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(TEST_DATABASE_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 		echo "== test suite on PostgreSQL ($(TEST_DATABASE_URL))"; \
+		$(BROWSER_CHECK); \
 		$(TEST_ENV) DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -n 2 $(PYTEST_ARGS); \
 	else \
 		echo "== SKIPPED: the test suite on PostgreSQL: nothing answers at $(TEST_DATABASE_URL)"; \
