@@ -250,6 +250,13 @@ RATE_LIMITS = {
 }
 NEW_ACCOUNT_DAYS = env_int("NEW_ACCOUNT_DAYS", 7)
 
+# --- Outside spam checker (moderation/spamcheck.py): off unless a URL is set ----
+SPAM_CHECKER_URL = os.environ.get("SPAM_CHECKER_URL", "")
+SPAM_CHECKER = os.environ.get(
+    "SPAM_CHECKER", "moderation.spamcheck.HttpSpamChecker" if SPAM_CHECKER_URL else ""
+)
+SPAM_CHECKER_TIMEOUT = float(os.environ.get("SPAM_CHECKER_TIMEOUT", "3"))
+
 # --- Forum behaviour ---------------------------------------------------------
 FORUM = {
     "MAX_COMMENT_DEPTH": env_int("FORUM_MAX_COMMENT_DEPTH", 6),

@@ -13,7 +13,10 @@ Rules of ``decide`` (every reason that applies is returned):
   ``first_post``. Posters with an account are counted by account, the others by the
   keyed hash of their IP address (``Comment.ip_hash``);
 * in every mode: more than ``max_links`` links → held, ``links``; a watched word or
-  phrase → held, ``watched_word:<w>``.
+  phrase → held, ``watched_word:<w>``;
+* when an outside spam checker is configured (``moderation.spamcheck``): its "spam"
+  → ``spam``, ``spam_check``; its failure → held, ``spam_check_unavailable`` (it
+  fails closed: nothing is published unchecked).
 
 Each call costs one or two queries: the blog's policy, and (for a named poster
 under ``hold_untrusted``) one indexed count bounded by ``trust_after``.
@@ -30,7 +33,7 @@ from forum.errors import NotPermitted
 from forum.models import CommentStatus, Post
 from forum.policy import Decision, OpenPolicy, Submission
 from forum.rendering import render_text
-from moderation import selectors, services
+from moderation import selectors, services, spamcheck
 from moderation.models import Ban, BlogPolicy, ModerationMode
 
 # Reason codes (Comment.moderation_reasons).
@@ -40,6 +43,8 @@ FIRST_POST = "first_post"
 LINKS = "links"
 BLOCKED_WORD = "blocked_word"
 WATCHED_WORD = "watched_word"
+SPAM_CHECK = "spam_check"
+SPAM_CHECK_UNAVAILABLE = "spam_check_unavailable"
 
 CLOSED_MESSAGE = "Comments are closed on this post."
 
@@ -113,14 +118,31 @@ class BlogModerationPolicy(OpenPolicy):
         if link_count(body) > policy.max_links:
             reasons.append(LINKS)
         reasons += [f"{WATCHED_WORD}:{word}" for word in words_in(body, policy.watched_word_list)]
+        checked_spam = False
+        if not blocked:
+            checked_spam = self._outside_check(submission, reasons)
 
-        if blocked:
+        if blocked or checked_spam:
             status = CommentStatus.SPAM
         elif reasons:
             status = CommentStatus.PENDING
         else:
             status = CommentStatus.APPROVED
         return Decision(status=status, reasons=tuple(reasons))
+
+    @staticmethod
+    def _outside_check(submission: Submission, reasons: list[str]) -> bool:
+        checker = spamcheck.get_checker()
+        if checker is None:
+            return False
+        try:
+            spam = checker.is_spam(submission)
+        except spamcheck.SpamCheckError:
+            reasons.append(SPAM_CHECK_UNAVAILABLE)
+            return False
+        if spam:
+            reasons.append(SPAM_CHECK)
+        return spam
 
     def flag_threshold(self, post: Post) -> int | None:
         return services.blog_policy_get_or_create(blog_id=post.blog_id).flag_threshold
