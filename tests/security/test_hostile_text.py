@@ -106,3 +106,29 @@ def test_admin_pages_escape_every_payload(admin_client, post):
         for payload in hostile:
             assert payload not in page
     assert any(html.escape(hostile[0])[:20] in page for page in pages)
+
+
+def test_admin_post_edits_render_safe_html(admin_client, post):
+    for payload in PAYLOADS:
+        form = {
+            "blog": post.blog_id,
+            "title": payload[:300],
+            "slug": post.slug,
+            "body": payload,
+            "status": "published",
+            "published_at_0": "2025-01-01",
+            "published_at_1": "12:00:00",
+            "author": "",
+            "author_name": payload[:80],
+            "guest_number": "",
+            "submitter_email": "",
+        }
+        response = admin_client.post(f"/admin/forum/post/{post.pk}/change/", form)
+        assert response.status_code == 302, response.content[:2000]
+        post.refresh_from_db()
+        assert post.body == payload.strip()  # Django forms trim what they save
+        assert_safe_html(post.body_html)
+        page = admin_client.get(f"/admin/forum/post/{post.pk}/change/").content.decode()
+        if "<" in payload and len(payload) > 8:
+            assert payload not in page
+        assert_safe_html(admin_client.get(f"/api/posts/{post.pk}/").json()["body_html"])
