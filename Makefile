@@ -53,5 +53,11 @@ test-postgres: venv
 
 test: lint test-sqlite test-postgres
 
+# Benchmarks (bench/README.md): a few minutes; not part of `make test`. The data is
+# generated once into bench/.data/ and PostgreSQL database `bench` (BENCH_POSTGRES_URL).
+BENCH_ARGS ?=
+bench: venv
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

@@ -7,3 +7,8 @@ urlpatterns = [
     path("api/moderation/", include("moderation.urls")),
     path("api/", include("forum.api.urls")),
 ]
+
+# Under /api/, errors Django answers itself (no URL matched, ...) are JSON too.
+handler400 = "forum.api.errors.bad_request"
+handler404 = "forum.api.errors.not_found"
+handler500 = "forum.api.errors.server_error"

@@ -248,6 +248,10 @@ class Comment(models.Model):
                 & (Q(removed_at__isnull=True) | Q(reply_count__gt=0)),
             ),
             models.Index(fields=["created_at"], name="comment_created_idx"),
+            # The repeat check (forum.services._refuse_repeat): a poster's latest
+            # comments, by account or by IP hash, without scanning all they wrote.
+            models.Index(fields=["author", "created_at"], name="comment_author_recent_idx"),
+            models.Index(fields=["ip_hash", "created_at"], name="comment_ip_recent_idx"),
             models.Index(
                 fields=["created_at"],
                 name="comment_pending_idx",

@@ -13,6 +13,7 @@ from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from forum.api.filters import MAX_ID, IdFilter
 from forum.models import CommentStatus, PostStatus, RemovalKind
 from moderation import selectors, services
 from moderation.models import ActionKind, ModerationAction, TargetKind
@@ -72,7 +73,10 @@ class QueueFilterInput(serializers.Serializer):
     )
     blog = serializers.SlugField(required=False, help_text="A blog's slug.")
     post = serializers.IntegerField(
-        required=False, min_value=1, help_text="A post's id: its comments (or itself)."
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="A post's id: its comments (or itself).",
     )
 
 
@@ -261,14 +265,13 @@ class PostDecisionView(generics.GenericAPIView):
 
 
 class ModerationActionFilter(django_filters.FilterSet):
-    actor = django_filters.NumberFilter(field_name="actor_id", help_text="The actor's user id.")
+    # Ids are whole numbers that fit the column (IdFilter): 1e300 is a 400, not a 500.
+    actor = IdFilter(field_name="actor_id", help_text="The actor's user id.")
     actor_username = django_filters.CharFilter(field_name="actor__username")
     kind = django_filters.ChoiceFilter(field_name="target_kind", choices=TargetKind.choices)
     action = django_filters.ChoiceFilter(choices=ActionKind.choices)
-    comment = django_filters.NumberFilter(field_name="comment_id")
-    post = django_filters.NumberFilter(
-        method="filter_post", help_text="Decisions on this post and on its comments."
-    )
+    comment = IdFilter(field_name="comment_id", help_text="The comment's id.")
+    post = IdFilter(method="filter_post", help_text="Decisions on this post and on its comments.")
 
     class Meta:
         model = ModerationAction

@@ -42,6 +42,15 @@ def _empty_local_cache():
 
 
 @pytest.fixture(autouse=True)
+def _thread_cache(request, settings):
+    """Thread pages are not cached (forum.thread_cache) unless a test is marked
+    ``@pytest.mark.thread_cache``: a test's writes never commit, so the pages they
+    change would stay cached (versions and ETags work either way)."""
+    if request.node.get_closest_marker("thread_cache") is None:
+        settings.FORUM = {**settings.FORUM, "THREAD_CACHE_SECONDS": 0}
+
+
+@pytest.fixture(autouse=True)
 def _comment_policy(request, settings):
     """Tests run under ``forum.policy.OpenPolicy`` (every comment published at once)
     unless marked ``@pytest.mark.moderation_policy``, which keeps the project's

@@ -51,7 +51,8 @@ class StrictBooleanFilter(filters.BooleanFilter):
 
 
 class SafeIsoDateTimeField(IsoDateTimeField):
-    """An ISO 8601 date-time the database can store (no overflow on conversion)."""
+    """An ISO 8601 date-time the database can store (no overflow on conversion), in
+    UTC: PostgreSQL refuses offsets beyond ±15:59, which Python (and ISO) allow."""
 
     default_error_messages = {"overflow": "Date-time out of range."}
 
@@ -59,7 +60,7 @@ class SafeIsoDateTimeField(IsoDateTimeField):
         result = super().to_python(value)
         if result is not None:
             try:
-                result.astimezone(datetime.UTC)
+                result = result.astimezone(datetime.UTC)
             except OverflowError as exc:
                 raise forms.ValidationError(
                     self.error_messages["overflow"], code="overflow"
@@ -87,7 +88,9 @@ class StableOrderingFilter(filters.OrderingFilter):
     """``OrderingFilter`` with the id as last key, so that pages never overlap."""
 
     def filter(self, qs, value):
-        if value in ([], (), {}, "", None):
+        # Blank items (``?ordering=,`` or a trailing comma) name no field: skip them.
+        value = [param for param in value or () if param]
+        if not value:
             return qs
         ordering = [self.get_ordering_value(param) for param in value]
         tie_breaker = "-id" if ordering[-1].startswith("-") else "id"

@@ -259,10 +259,10 @@ class PostThreadView(generics.GenericAPIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         data = _valid(inputs.CommentCreateInput, request)
-        post = selectors.published_post_get(post_id=pk)
+        post = selectors.post_for_new_comment(post_id=pk)
         parent = None
         if data.get("parent") is not None:
-            parent = selectors.comment_get(comment_id=data["parent"])
+            parent = selectors.comment_for_reply(comment_id=data["parent"])
             if parent is None:
                 raise ValidationError({"parent": ["No such comment."]})
         comment = services.comment_create(
