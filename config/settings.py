@@ -270,6 +270,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CommentStatusEnum": "forum.models.CommentStatus",
         "PostStatusEnum": "forum.models.PostStatus",
+        "ErasureCommentsEnum": "accounts.services.ErasureChoice.CHOICES",
         "ModerationTargetKindEnum": "moderation.models.TargetKind",
         "ModerationActionEnum": "moderation.models.ActionKind",
     },

@@ -1,0 +1,161 @@
+"""Regressions for what the API fuzzer (test_fuzz_api.py) found, one case each."""
+
+import datetime
+
+import pytest
+from django.test import Client
+
+from forum.models import PostStatus
+from tests.factories import PostFactory, UserFactory, make_comment
+
+pytestmark = pytest.mark.django_db
+
+
+def served_paths() -> dict:
+    response = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    return response.json()["paths"]
+
+
+# --- a path no URL pattern matches: Django's HTML 404 where the schema says JSON ------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/posts/not-a-number/",
+        "/api/posts/%C3%AC%C3%A5/comments/",
+        "/api/comments/-1/flag/",
+        "/api/blogs/a%20b/",
+        "/api/no-such-endpoint/",
+    ],
+)
+def test_an_api_path_no_url_matches_is_a_json_404(path):
+    response = Client().get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_a_page_outside_the_api_keeps_the_html_404():
+    response = Client().get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+
+
+# --- blank ordering items: a 500 (order_by("")) ------------------------------------------
+
+
+@pytest.mark.parametrize("ordering", [",,,,,", ",", "published_at,", ",-published_at"])
+def test_blank_items_in_the_post_ordering_are_ignored(api_client, post, ordering):
+    older = PostFactory(blog=post.blog, published_at=post.published_at - datetime.timedelta(1))
+    response = api_client.get("/api/posts/", {"ordering": ordering})
+    assert response.status_code == 200
+    ids = [item["id"] for item in response.json()["results"]]
+    expected = [older.pk, post.pk] if ordering == "published_at," else [post.pk, older.pk]
+    assert ids == expected
+
+
+@pytest.mark.parametrize("ordering", [",,", "created_at,", ",-created_at"])
+def test_blank_items_in_the_comment_ordering_are_ignored(api_client, post, ordering):
+    first, second = make_comment(post, body="First."), make_comment(post, body="Second.")
+    response = api_client.get("/api/comments/", {"ordering": ordering})
+    assert response.status_code == 200
+    ids = [item["id"] for item in response.json()["results"]]
+    assert ids == ([second.pk, first.pk] if ordering == ",-created_at" else [first.pk, second.pk])
+
+
+# --- offsets beyond ±15:59: PostgreSQL refused the date-time (a 500) ---------------------
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "parameter"),
+    [
+        ("/api/posts/", "published_after"),
+        ("/api/posts/", "published_before"),
+        ("/api/comments/", "created_after"),
+        ("/api/comments/", "created_before"),
+    ],
+)
+def test_date_filters_take_any_valid_iso_offset(api_client, blog, endpoint, parameter):
+    # 2024-01-02 05:00+17:22 is 2024-01-01 11:38 UTC.
+    moment = datetime.datetime(2024, 1, 1, 11, 38, tzinfo=datetime.UTC)
+    post = PostFactory(
+        blog=blog, status=PostStatus.PUBLISHED, published_at=moment - datetime.timedelta(1)
+    )
+    make_comment(post, created_at=moment + datetime.timedelta(minutes=1))
+    response = api_client.get(endpoint, {parameter: "2024-01-02T05:00:00+17:22"})
+    assert response.status_code == 200
+    found = response.json()["count"]
+    # The post was published before the moment, its comment written after it.
+    before = parameter.endswith("_before")
+    assert found == (1 if before == (endpoint == "/api/posts/") else 0)
+
+
+def test_a_date_filter_out_of_range_once_in_utc_is_a_400(api_client):
+    response = api_client.get("/api/posts/", {"published_after": "0001-01-01T00:00:00+05:00"})
+    assert response.status_code == 400
+    assert "published_after" in response.json()
+
+
+# --- a body of a media type no parser reads: 415, undocumented ----------------------------
+
+
+def test_a_body_without_a_parser_is_a_documented_415(api_client, post):
+    # SchemaCheckingAPIClient validates the answer against the schema, 415 included.
+    response = api_client.generic(
+        "POST", f"/api/posts/{post.pk}/comments/", b"body=x", content_type="text/x-nothing"
+    )
+    assert response.status_code == 415
+    assert set(response.json()) == {"detail"}
+
+
+def test_every_operation_reading_a_body_documents_415():
+    for path, item in served_paths().items():
+        for method, operation in item.items():
+            if "requestBody" in operation:
+                assert "415" in operation["responses"], (method, path)
+
+
+# --- erasing one's account: the DELETE's body (the password) was not in the schema -----
+
+
+def test_the_account_erasure_documents_its_password_body():
+    response = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    document = response.json()
+    body = document["paths"]["/api/accounts/me/"]["delete"]["requestBody"]
+    name = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert document["components"]["schemas"][name]["required"] == ["password"]
+
+
+def test_an_account_is_erased_with_the_documented_body(api_client):
+    user = UserFactory()
+    api_client.force_authenticate(user)
+    response = api_client.delete(
+        "/api/accounts/me/", {"password": "correct horse battery"}, format="json"
+    )
+    assert response.status_code == 204
+    assert not type(user).objects.filter(pk=user.pk).exists()
+
+
+# --- ids too large for the column: OverflowError (a 500) in the moderation filters -------
+
+
+@pytest.mark.parametrize("value", [str(10**20), "1e300", "-5.5e298", "1.5", "0"])
+@pytest.mark.parametrize("parameter", ["actor", "comment", "post"])
+def test_the_moderation_log_refuses_ids_that_are_no_row_ids(moderator_client, parameter, value):
+    response = moderator_client.get("/api/moderation/log/", {parameter: value})
+    assert response.status_code == 400
+    assert parameter in response.json()
+
+
+def test_the_moderation_queue_refuses_a_post_id_too_large(moderator_client):
+    response = moderator_client.get("/api/moderation/queue/", {"post": str(10**20)})
+    assert response.status_code == 400
+    assert "post" in response.json()
+
+
+def test_the_moderation_log_ids_are_integers_in_the_schema():
+    response = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    parameters = response.json()["paths"]["/api/moderation/log/"]["get"]["parameters"]
+    types = {p["name"]: p["schema"]["type"] for p in parameters}
+    assert (types["actor"], types["comment"], types["post"]) == ("integer",) * 3
