@@ -4,25 +4,9 @@ from django.urls import reverse
 from forum.models import Comment, CommentStatus, PostStatus
 from tests.factories import BlogFactory, PostFactory, make_comment, make_thread
 from tests.forum.conftest import at
+from tests.forum.contract import COMMENT_FIELDS
 
 pytestmark = pytest.mark.django_db
-
-COMMENT_FIELDS = {
-    "id",
-    "post",
-    "parent",
-    "depth",
-    "author_name",
-    "display_name",
-    "is_anonymous",
-    "body",
-    "body_html",
-    "status",
-    "removed",
-    "created_at",
-    "edited_at",
-    "reply_count",
-}
 
 
 def thread_url(post_id: int) -> str:

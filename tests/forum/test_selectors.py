@@ -9,25 +9,9 @@ from forum import selectors
 from forum.errors import NotFound
 from forum.models import Comment, CommentStatus, Post, PostStatus
 from tests.factories import PostFactory, make_comment, make_thread
+from tests.forum.contract import COMMENT_FIELDS
 
 pytestmark = pytest.mark.django_db
-
-CONTRACT_FIELDS = {
-    "id",
-    "post",
-    "parent",
-    "depth",
-    "author_name",
-    "display_name",
-    "is_anonymous",
-    "body",
-    "body_html",
-    "status",
-    "removed",
-    "created_at",
-    "edited_at",
-    "reply_count",
-}
 
 
 def bodies(nodes):
@@ -48,7 +32,7 @@ def test_thread_page_nests_replies_oldest_first_at_every_level(tree):
 def test_thread_page_comments_have_exactly_the_contract_fields(tree):
     page = selectors.thread_page(post_id=tree.post.pk, page=1, page_size=50)
     first = page.results[0]
-    assert set(first) == CONTRACT_FIELDS | {"replies"}
+    assert set(first) == COMMENT_FIELDS | {"replies"}
     assert first["id"] == tree.a.pk
     assert first["post"] == tree.post.pk
     assert first["parent"] is None
@@ -202,7 +186,7 @@ def test_comment_as_dict_anonymous_and_named():
         "Zoë",
         False,
     )
-    assert set(named) == CONTRACT_FIELDS
+    assert set(named) == COMMENT_FIELDS
 
 
 @pytest.mark.parametrize(
