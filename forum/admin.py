@@ -9,13 +9,16 @@ Every changelist selects its related rows up front, so a page costs the same num
 of queries whatever its length.
 """
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.text import Truncator
 
+from forum import services
+from forum.errors import InvalidInput
 from forum.models import Blog, Comment, Post, PostStatus
-from forum.rendering import render_text
 from forum.selectors import ANONYMOUS_NAME
 
 EXCERPT_LENGTH = 60
@@ -46,8 +49,26 @@ class BlogAdmin(admin.ModelAdmin):
         return obj.published_posts
 
 
+class PostAdminForm(forms.ModelForm):
+    class Meta:
+        model = Post
+        fields = "__all__"  # noqa: DJ007 (the admin's fieldsets choose)
+
+    def clean_body(self) -> str:
+        # The same rules as the service's, as a form error instead of a crash.
+        try:
+            return services.clean_text(
+                self.cleaned_data["body"],
+                field="body",
+                max_length=settings.FORUM["POST_MAX_LENGTH"],
+            )
+        except InvalidInput as exc:
+            raise forms.ValidationError(exc.message) from exc
+
+
 @admin.register(Post)
 class PostAdmin(admin.ModelAdmin):
+    form = PostAdminForm
     list_display = (
         "title",
         "blog",
@@ -77,10 +98,7 @@ class PostAdmin(admin.ModelAdmin):
     )
 
     def save_model(self, request: HttpRequest, obj: Post, form, change: bool) -> None:
-        # The HTML is rendered at write time (forum.rendering): keep it in step.
-        if not change or "body" in form.changed_data:
-            obj.body_html = render_text(obj.body)
-        super().save_model(request, obj, form, change)
+        services.post_update(post=obj, changed=form.changed_data if change else ["body"])
 
 
 class RemovedFilter(admin.SimpleListFilter):

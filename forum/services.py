@@ -171,6 +171,21 @@ def post_create(
     )
 
 
+@transaction.atomic
+def post_update(*, post: Post, changed: Iterable[str]) -> Post:
+    """Save a post whose fields an editor (the admin) has just set. The body's
+    HTML is rendered at write time, so a changed body is checked and re-rendered."""
+    if "body" in changed or not post.body_html:
+        post.body = clean_text(
+            post.body, field="body", max_length=settings.FORUM["POST_MAX_LENGTH"]
+        )
+        post.body_html = render_text(post.body)
+    if post.status == PostStatus.PUBLISHED and post.published_at is None:
+        post.published_at = timezone.now()
+    post.save()
+    return post
+
+
 # --- comments ----------------------------------------------------------------
 
 

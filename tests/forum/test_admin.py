@@ -174,3 +174,26 @@ def test_post_admin_refuses_a_guest_number_on_a_non_guest_post(admin_client, pos
     )
     assert response.status_code == 200  # the form again, with the error
     assert Post.objects.get(pk=post.pk).guest_number is None
+
+
+def test_post_edit_in_the_admin_rerenders_and_refuses_control_characters(admin_client, post):
+    form = {
+        "blog": post.blog_id,
+        "title": post.title,
+        "slug": post.slug,
+        "body": "New body with www.example.org",
+        "status": "published",
+        "published_at_0": "2025-01-01",
+        "published_at_1": "12:00:00",
+        "author": "",
+        "author_name": "",
+        "guest_number": "",
+        "submitter_email": "",
+    }
+    assert admin_client.post(f"/admin/forum/post/{post.pk}/change/", form).status_code == 302
+    post.refresh_from_db()
+    assert 'href="http://www.example.org"' in post.body_html
+    bad = admin_client.post(f"/admin/forum/post/{post.pk}/change/", {**form, "body": "a\x07b"})
+    assert bad.status_code == 200 and "control characters" in bad.content.decode()
+    post.refresh_from_db()
+    assert post.body == "New body with www.example.org"
