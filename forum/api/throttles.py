@@ -73,4 +73,7 @@ class LoginThrottle(ScopedThrottle):
     """Password attempts (token, registration), per IP whoever the caller is."""
 
     anonymous_scopes = ("login",)
-    user_scopes = ("login",)
+
+    def _identities(self, request) -> list[tuple[str, str]]:
+        # Password guessing is counted where it comes from, logged in or not.
+        return [("login", f"ip:{request_ip_hash(request)}")]

@@ -1,7 +1,7 @@
 import pytest
 
 from accounts.models import User
-from tests.factories import make_comment
+from tests.factories import UserFactory, make_comment
 from tests.openapi import SchemaCheckingAPIClient as APIClient
 
 pytestmark = pytest.mark.django_db
@@ -109,3 +109,16 @@ def test_session_writes_need_csrf(user):
     response = client.patch("/api/accounts/me/", {"display_name": "X"}, format="json")
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
+
+
+def test_password_attempts_are_limited_per_ip_even_when_logged_in(settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login": ["2/min"]}
+    codes = []
+    for user in (UserFactory(), UserFactory(), UserFactory()):  # three accounts, one IP
+        client = APIClient()
+        client.force_authenticate(user)
+        response = client.post(
+            "/api/auth/token/", {"username": user.username, "password": "wrong"}, format="json"
+        )
+        codes.append(response.status_code)
+    assert codes == [400, 400, 429]
