@@ -6,9 +6,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
+from forum.authors import DetachMode, author_detach, author_renamed
 from forum.errors import InvalidInput
-from forum.models import Comment, Flag, Post, RemovalKind
-from forum.services import clean_text, comment_lock, comment_set_state, threads_changed
+from forum.models import Comment, Post
+from forum.text import clean_name
 
 __all__ = [
     "InvalidInput",
@@ -21,8 +22,7 @@ __all__ = [
 
 
 def _clean_display_name(display_name: str) -> str:
-    cleaned = clean_text(display_name, field="display_name", max_length=80, min_length=0)
-    return " ".join(cleaned.split())
+    return clean_name(display_name, field="display_name")
 
 
 def _check_password(password: str, user: User) -> None:
@@ -57,10 +57,7 @@ def user_update(*, user: User, display_name: str) -> User:
     """Change the caller's display name, and the name shown on what they wrote."""
     user.display_name = _clean_display_name(display_name)
     user.save(update_fields=["display_name"])
-    Comment.objects.filter(author=user).update(author_name=user.public_name)
-    Post.objects.filter(author=user).update(author_name=user.public_name)
-    # The new name shows in every thread they wrote in.
-    threads_changed(post_ids=Comment.objects.filter(author=user).values_list("post_id", flat=True))
+    author_renamed(user=user)
     return user
 
 
@@ -112,10 +109,7 @@ def user_export(*, user: User) -> dict:
     }
 
 
-class ErasureChoice:
-    ANONYMIZE = "anonymize"
-    REMOVE = "remove"
-    CHOICES = (ANONYMIZE, REMOVE)
+ErasureChoice = DetachMode  # what becomes of the erased account's comments
 
 
 @transaction.atomic
@@ -127,16 +121,5 @@ def user_erase(*, user: User, password: str, comments: str = ErasureChoice.ANONY
         raise InvalidInput("The password is not correct.", field="password")
     if comments not in ErasureChoice.CHOICES:
         raise InvalidInput(f"Choose one of {', '.join(ErasureChoice.CHOICES)}.", field="comments")
-    own = Comment.objects.filter(author=user)
-    if comments == ErasureChoice.REMOVE:
-        for comment_id in own.filter(removed_at__isnull=True).values_list("pk", flat=True):
-            comment_set_state(
-                comment=comment_lock(comment_id=comment_id),
-                removed=True,
-                removal_kind=RemovalKind.AUTHOR,
-            )
-    threads_changed(post_ids=own.values_list("post_id", flat=True))
-    own.update(author=None, author_name="")
-    Post.objects.filter(author=user).update(author=None, author_name="")
-    Flag.objects.filter(reporter=user).update(reporter=None)
+    author_detach(user=user, mode=comments)
     user.delete()

@@ -48,6 +48,12 @@ class BlogAdmin(admin.ModelAdmin):
     def published_posts(self, obj: Blog) -> int:
         return obj.published_posts
 
+    def delete_model(self, request: HttpRequest, obj: Blog) -> None:
+        services.blogs_delete(blogs=[obj])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Blog]) -> None:
+        services.blogs_delete(blogs=queryset)
+
 
 class PostAdminForm(forms.ModelForm):
     class Meta:
@@ -99,6 +105,12 @@ class PostAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Post, form, change: bool) -> None:
         services.post_update(post=obj, changed=form.changed_data if change else ["body"])
+
+    def delete_model(self, request: HttpRequest, obj: Post) -> None:
+        services.posts_delete(posts=[obj])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+        services.posts_delete(posts=queryset)
 
 
 class RemovedFilter(admin.SimpleListFilter):

@@ -16,5 +16,3 @@ class ForumConfig(AppConfig):
     def ready(self) -> None:
         # Table rebuilds during migrations drop SQLite triggers: put them back.
         post_migrate.connect(_reinstall_tree_triggers, sender=self)
-        # Connects the receivers that retire a post's cached thread pages on every save.
-        from forum import services  # noqa: F401

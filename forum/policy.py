@@ -17,6 +17,7 @@ from django.utils.module_loading import import_string
 
 from forum.models import CommentStatus, Post
 from forum.permissions import AnyUser, bypasses_moderation
+from forum.rendering import render_text
 
 # The reason code of a comment taken down by readers' flags.
 FLAGGED_REASON = "flagged"
@@ -38,6 +39,12 @@ class Submission:
     body: str
     parent_id: int | None
     ip_hash: str = ""
+    # The body as readers will see it (``forum.rendering.render_text``): the services
+    # render it once and pass it, so a policy counting links does not render again.
+    body_html: str | None = None
+
+    def rendered(self) -> str:
+        return self.body_html if self.body_html is not None else render_text(self.body)
 
 
 class OpenPolicy:

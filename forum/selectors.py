@@ -20,6 +20,7 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from forum.access import comment_access
 from forum.errors import NotFound
 from forum.models import (
     PATH_STEP_WIDTH,
@@ -30,7 +31,7 @@ from forum.models import (
     PostStatus,
     public_comment_q,
 )
-from forum.permissions import AnyUser, is_comment_author, is_moderator
+from forum.permissions import AnyUser
 from forum.tokens import token_matches
 
 ANONYMOUS_NAME = "Anonymous"
@@ -121,22 +122,12 @@ def blog_get(*, slug: str) -> Blog | None:
     return Blog.objects.filter(slug=slug).first()
 
 
-def comment_get(*, comment_id: int) -> Comment | None:
-    return Comment.objects.select_related("post").filter(pk=comment_id).first()
-
-
 def comment_get_for_viewer(*, comment_id: int, user: AnyUser, edit_token: str | None) -> Comment:
-    """A comment as its viewer may see it: the public sees public comments of
-    published posts; moderators see every comment; the author (account or edit
-    token) sees their own in any state, e.g. while it waits for moderation."""
-    comment = comment_get(comment_id=comment_id)
-    if comment is None:
-        raise NotFound("No such comment.")
-    if is_moderator(user) or is_comment_author(user, comment, edit_token):
-        return comment
-    if comment.is_public and comment.post.status == PostStatus.PUBLISHED:
-        return comment
-    raise NotFound("No such comment.")
+    """A comment as its viewer may see it (``forum.access.comment_access``): the
+    public sees public comments of published posts; moderators see every comment;
+    the author (account or edit token) sees their own in any state, e.g. while it
+    waits for moderation."""
+    return comment_access(comment_id=comment_id, user=user, edit_token=edit_token)
 
 
 def guest_post_get_for_submitter(*, post_id: int, edit_token: str | None) -> Post:

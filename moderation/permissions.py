@@ -2,6 +2,7 @@
 
 from rest_framework.permissions import BasePermission
 
+from forum.errors import NotPermitted
 from forum.models import Blog
 from forum.permissions import AnyUser, is_moderator
 
@@ -13,6 +14,12 @@ def can_moderate(user: AnyUser, blog: Blog | int | None = None) -> bool:
     place where per-blog moderators would be checked.
     """
     return is_moderator(user)
+
+
+def require_moderator(user: AnyUser, blog: Blog | int | None = None) -> None:
+    """``can_moderate``, or ``NotPermitted`` (403): the check every moderation service makes."""
+    if not can_moderate(user, blog):
+        raise NotPermitted("Only moderators can do this.")
 
 
 class IsModerator(BasePermission):

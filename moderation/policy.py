@@ -32,7 +32,6 @@ from django.utils import formats, timezone
 from forum.errors import NotPermitted
 from forum.models import CommentStatus, Post
 from forum.policy import Decision, OpenPolicy, Submission
-from forum.rendering import render_text
 from moderation import selectors, services, spamcheck
 from moderation.models import Ban, BlogPolicy, ModerationMode
 
@@ -62,9 +61,9 @@ def words_in(text: str, words: list[str]) -> list[str]:
     return [word for word in words if _word_pattern(word).search(text)]
 
 
-def link_count(text: str) -> int:
-    """How many links readers will see: what ``forum.rendering`` turns into links."""
-    return render_text(text).count("<a ")
+def link_count(html: str) -> int:
+    """How many links readers will see in a rendered body (``Submission.rendered``)."""
+    return html.count("<a ")
 
 
 def comments_closed(*, policy: BlogPolicy, post: Post, now: datetime.datetime) -> bool:
@@ -115,7 +114,7 @@ class BlogModerationPolicy(OpenPolicy):
                 reasons.append(ANONYMOUS)
             elif not self._is_trusted(policy, submission):
                 reasons.append(FIRST_POST)
-        if link_count(body) > policy.max_links:
+        if link_count(submission.rendered()) > policy.max_links:
             reasons.append(LINKS)
         reasons += [f"{WATCHED_WORD}:{word}" for word in words_in(body, policy.watched_word_list)]
         checked_spam = False

@@ -4,8 +4,8 @@ moderators.
 Every decision is a service of its own (``comment_approve`` ... ``post_reject``) and
 follows the same steps in one transaction:
 
-1. lock the target row (``forum.services.comment_lock``; ``select_for_update`` for
-   posts), so a concurrent decision on the same item waits and then sees this one;
+1. lock the target row (``forum.services.comment_lock`` / ``post_lock``), so a
+   concurrent decision on the same item waits and then sees this one;
 2. check the actor may moderate it (``NotPermitted``, 403);
 3. when the verb's target state already holds, do nothing and say so
    (``changed=False``, no audit row): every verb is idempotent;
@@ -15,8 +15,9 @@ follows the same steps in one transaction:
    in it: someone else decided first, and the later decision must not silently
    overturn the earlier one (a reject that won would otherwise be followed by the
    approve that lost, rejected → approved being a valid move);
-5. otherwise apply it, resolve the comment's open flags, and write the audit row
-   (``ModerationAction``: who, when, why, from which state to which).
+5. otherwise apply it through forum's verbs (``comment_set_state``,
+   ``flags_resolve``, ``post_set_status``: forum writes its own tables), and write
+   the audit row (``ModerationAction``: who, when, why, from which state to which).
 
 Comment states (the log's ``from_state``/``to_state``: the status, or ``removed``)::
 
@@ -38,33 +39,39 @@ Bans keep their own record (``created_by``/``created_at``/``reason`` and
 ``lifted_by``/``lifted_at``/``lift_reason``) instead of rows in the log.
 """
 
-import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from forum.errors import Conflict, InvalidInput, NotFound, NotPermitted
-from forum.models import Blog, Comment, CommentStatus, Flag, Post, PostStatus, RemovalKind
-from forum.permissions import MODERATORS_GROUP, AnyUser, is_moderator
+from forum.errors import Conflict, InvalidInput
+from forum.models import Blog, Comment, CommentStatus, Post, PostStatus, RemovalKind
+from forum.permissions import MODERATORS_GROUP, AnyUser
 from forum.policy import FLAGGED_REASON
-from forum.services import clean_text, comment_lock, comment_set_state
+from forum.services import (
+    comment_lock,
+    comment_set_state,
+    flags_resolve,
+    post_lock,
+    post_set_status,
+)
+from forum.text import REASON_MAX_LENGTH, clean_reason  # noqa: F401 (the API reads it here)
+
+# Bans live in moderation.bans; callers reach every moderation write through here.
+from moderation.bans import ban_create, ban_lift, ban_validate  # noqa: F401
 from moderation.models import (
     ActionKind,
-    Ban,
     BlogPolicy,
     ModerationAction,
     TargetKind,
 )
-from moderation.permissions import can_moderate
+from moderation.permissions import require_moderator
 
-REASON_MAX_LENGTH = 2000
 REMOVED = "removed"
 
 # What a moderator may do in the Django admin (the moderators' desk).
@@ -135,7 +142,7 @@ _POLICY_FIELDS = {
 @transaction.atomic
 def blog_policy_save(*, policy: BlogPolicy, actor: AnyUser) -> BlogPolicy:
     """Save a blog's policy as edited (the admin's form): validated, moderators only."""
-    _require_moderator(actor, policy.blog_id)
+    require_moderator(actor, policy.blog_id)
     try:
         policy.full_clean()
     except ValidationError as exc:
@@ -173,17 +180,6 @@ class PostOutcome:
     action: ModerationAction | None = None
 
 
-def _require_moderator(actor: AnyUser, blog_id: int | None) -> None:
-    if not can_moderate(actor, blog_id):
-        raise NotPermitted("Only moderators can do this.")
-
-
-def _clean_reason(reason: str) -> str:
-    if not reason:
-        return ""
-    return clean_text(reason, field="reason", max_length=REASON_MAX_LENGTH, min_length=0).strip()
-
-
 # A comment's state as the log records it and ``expected_state`` names it.
 COMMENT_STATES = (*CommentStatus.values, REMOVED)
 
@@ -198,10 +194,11 @@ _REJECTED, _SPAM = CommentStatus.REJECTED, CommentStatus.SPAM
 
 
 @dataclass(frozen=True)
-class _CommentVerb:
-    action: str
-    holds: Callable[[Comment], bool]  # the verb's target state is the current one
-    allowed: Callable[[Comment], bool]  # the verb applies from the current state
+class CommentRule:
+    """What one moderation action does to a comment."""
+
+    holds: Callable[[Comment], bool]  # the action's target state is the current one
+    allowed: Callable[[Comment], bool]  # the action applies from the current state
     apply: Callable[[Comment, User, str], None]
 
 
@@ -240,33 +237,29 @@ def _restore(comment: Comment, actor: User, reason: str) -> None:
     comment_set_state(comment=comment, removed=False, moderation_reasons=[])
 
 
-COMMENT_VERBS: dict[str, _CommentVerb] = {
-    ActionKind.APPROVE: _CommentVerb(
-        ActionKind.APPROVE,
+# The one table of comment decisions: an action and its rule (the states table above).
+COMMENT_ACTIONS: dict[str, CommentRule] = {
+    ActionKind.APPROVE: CommentRule(
         holds=_status_is(_APPROVED),
         allowed=_status_is(_PENDING, _REJECTED, _SPAM),
         apply=_set_status(_APPROVED, clear_reasons=True),
     ),
-    ActionKind.REJECT: _CommentVerb(
-        ActionKind.REJECT,
+    ActionKind.REJECT: CommentRule(
         holds=_status_is(_REJECTED),
         allowed=_status_is(_PENDING, _SPAM),
         apply=_set_status(_REJECTED),
     ),
-    ActionKind.SPAM: _CommentVerb(
-        ActionKind.SPAM,
+    ActionKind.SPAM: CommentRule(
         holds=_status_is(_SPAM),
         allowed=_status_is(_PENDING, _REJECTED, _APPROVED),
         apply=_set_status(_SPAM),
     ),
-    ActionKind.REMOVE: _CommentVerb(
-        ActionKind.REMOVE,
+    ActionKind.REMOVE: CommentRule(
         holds=lambda c: c.is_removed,
         allowed=lambda c: _status_is(_APPROVED)(c) or _taken_down_by_flags(c),
         apply=_remove,
     ),
-    ActionKind.RESTORE: _CommentVerb(
-        ActionKind.RESTORE,
+    ActionKind.RESTORE: CommentRule(
         holds=lambda c: not c.is_removed,
         allowed=lambda c: c.is_removed and c.removal_kind == RemovalKind.MODERATOR,
         apply=_restore,
@@ -285,93 +278,7 @@ def _comment_conflict(verb: str, comment: Comment, *, message: str = "") -> Conf
     return Conflict(message, extra={"status": comment.status, "removed": comment.is_removed})
 
 
-def _comment_decide(
-    verb: str, comment_id: int, actor: User, reason: str, expected_state: str | None
-) -> CommentOutcome:
-    rule = COMMENT_VERBS[verb]
-    reason = _clean_reason(reason)
-    if expected_state is not None and expected_state not in COMMENT_STATES:
-        raise InvalidInput(f"{expected_state!r} is not a valid choice.", field="expected_state")
-    comment = comment_lock(comment_id=comment_id)
-    _require_moderator(actor, comment.post.blog_id)
-    if rule.holds(comment):
-        return CommentOutcome(comment=comment, changed=False)
-    if expected_state is not None and comment_state(comment) != expected_state:
-        raise _comment_conflict(
-            verb,
-            comment,
-            message=f"This comment is {comment_state(comment)} now, not {expected_state}: "
-            "another decision came first.",
-        )
-    if not rule.allowed(comment):
-        raise _comment_conflict(verb, comment)
-
-    from_state = comment_state(comment)
-    rule.apply(comment, actor, reason)
-    now = timezone.now()
-    Flag.objects.filter(comment_id=comment.pk, resolved_at__isnull=True).update(resolved_at=now)
-    action = ModerationAction.objects.create(
-        actor=actor,
-        created_at=now,
-        target_kind=TargetKind.COMMENT,
-        comment=comment,
-        action=verb,
-        from_state=from_state,
-        to_state=comment_state(comment),
-        reason=reason,
-    )
-    return CommentOutcome(comment=comment, changed=True, action=action)
-
-
 @transaction.atomic
-def comment_approve(
-    *, comment_id: int, actor: User, reason: str = "", expected_state: str | None = None
-) -> CommentOutcome:
-    """Publish a held, rejected or spam comment; clears its moderation reasons."""
-    return _comment_decide(ActionKind.APPROVE, comment_id, actor, reason, expected_state)
-
-
-@transaction.atomic
-def comment_reject(
-    *, comment_id: int, actor: User, reason: str = "", expected_state: str | None = None
-) -> CommentOutcome:
-    """Refuse a held (or spam) comment: it stays hidden."""
-    return _comment_decide(ActionKind.REJECT, comment_id, actor, reason, expected_state)
-
-
-@transaction.atomic
-def comment_spam(
-    *, comment_id: int, actor: User, reason: str = "", expected_state: str | None = None
-) -> CommentOutcome:
-    """Mark a comment as spam (hidden), whether held, rejected or published."""
-    return _comment_decide(ActionKind.SPAM, comment_id, actor, reason, expected_state)
-
-
-@transaction.atomic
-def comment_remove(
-    *, comment_id: int, actor: User, reason: str = "", expected_state: str | None = None
-) -> CommentOutcome:
-    """Take a published comment down: a tombstone while it has visible replies."""
-    return _comment_decide(ActionKind.REMOVE, comment_id, actor, reason, expected_state)
-
-
-@transaction.atomic
-def comment_restore(
-    *, comment_id: int, actor: User, reason: str = "", expected_state: str | None = None
-) -> CommentOutcome:
-    """Undo a moderator's removal."""
-    return _comment_decide(ActionKind.RESTORE, comment_id, actor, reason, expected_state)
-
-
-COMMENT_ACTIONS: dict[str, Callable[..., CommentOutcome]] = {
-    ActionKind.APPROVE: comment_approve,
-    ActionKind.REJECT: comment_reject,
-    ActionKind.SPAM: comment_spam,
-    ActionKind.REMOVE: comment_remove,
-    ActionKind.RESTORE: comment_restore,
-}
-
-
 def comment_decide(
     *,
     comment_id: int,
@@ -380,18 +287,77 @@ def comment_decide(
     reason: str = "",
     expected_state: str | None = None,
 ) -> CommentOutcome:
-    """Apply the verb named ``action`` (see ``COMMENT_ACTIONS``)."""
-    verb = COMMENT_ACTIONS.get(action)
-    if verb is None:
+    """Apply the action named ``action`` (see ``COMMENT_ACTIONS``) to a comment."""
+    rule = COMMENT_ACTIONS.get(action)
+    if rule is None:
         raise InvalidInput(f"{action!r} is not a valid choice.", field="action")
-    return verb(comment_id=comment_id, actor=actor, reason=reason, expected_state=expected_state)
+    reason = clean_reason(reason)
+    if expected_state is not None and expected_state not in COMMENT_STATES:
+        raise InvalidInput(f"{expected_state!r} is not a valid choice.", field="expected_state")
+    comment = comment_lock(comment_id=comment_id)
+    require_moderator(actor, comment.post.blog_id)
+    if rule.holds(comment):
+        return CommentOutcome(comment=comment, changed=False)
+    if expected_state is not None and comment_state(comment) != expected_state:
+        raise _comment_conflict(
+            action,
+            comment,
+            message=f"This comment is {comment_state(comment)} now, not {expected_state}: "
+            "another decision came first.",
+        )
+    if not rule.allowed(comment):
+        raise _comment_conflict(action, comment)
+
+    from_state = comment_state(comment)
+    rule.apply(comment, actor, reason)
+    now = timezone.now()
+    flags_resolve(comment=comment, at=now)
+    action_row = ModerationAction.objects.create(
+        actor=actor,
+        created_at=now,
+        target_kind=TargetKind.COMMENT,
+        comment=comment,
+        action=action,
+        from_state=from_state,
+        to_state=comment_state(comment),
+        reason=reason,
+    )
+    return CommentOutcome(comment=comment, changed=True, action=action_row)
 
 
-def _post_lock(*, post_id: int) -> Post:
-    post = Post.objects.select_for_update().filter(pk=post_id).first()
-    if post is None:
-        raise NotFound("No such post.")
-    return post
+def _comment_verb(action: str, doc: str) -> Callable[..., CommentOutcome]:
+    """``comment_<action>(*, comment_id, actor, reason="", expected_state=None)``:
+    ``comment_decide`` with the action named."""
+
+    def verb(
+        *, comment_id: int, actor: User, reason: str = "", expected_state: str | None = None
+    ) -> CommentOutcome:
+        return comment_decide(
+            comment_id=comment_id,
+            action=action,
+            actor=actor,
+            reason=reason,
+            expected_state=expected_state,
+        )
+
+    verb.__name__ = verb.__qualname__ = f"comment_{action}"
+    verb.__doc__ = doc
+    return verb
+
+
+comment_approve = _comment_verb(
+    ActionKind.APPROVE, "Publish a held, rejected or spam comment; clears its moderation reasons."
+)
+comment_reject = _comment_verb(
+    ActionKind.REJECT, "Refuse a held (or spam) comment: it stays hidden."
+)
+comment_spam = _comment_verb(
+    ActionKind.SPAM, "Mark a comment as spam (hidden), whether held, rejected or published."
+)
+comment_remove = _comment_verb(
+    ActionKind.REMOVE, "Take a published comment down: a tombstone while it has visible replies."
+)
+comment_restore = _comment_verb(ActionKind.RESTORE, "Undo a moderator's removal.")
 
 
 def _post_conflict(verb: str, post: Post) -> Conflict:
@@ -410,33 +376,20 @@ def _post_audit(*, post: Post, actor: User, verb: str, from_state: str, reason: 
     )
 
 
-def next_guest_number(*, blog_id: int) -> int:
-    """The blog's next guest number. Call with the blog row locked (``post_publish``)."""
-    highest = Post.objects.filter(blog_id=blog_id).aggregate(n=Max("guest_number"))["n"]
-    return (highest or 0) + 1
-
-
 @transaction.atomic
 def post_publish(*, post_id: int, actor: User, reason: str = "") -> PostOutcome:
     """Publish a pending post now. A guest post gets the blog's next guest number:
     the blog row is locked first, so concurrent publications take turns."""
-    reason = _clean_reason(reason)
-    post = _post_lock(post_id=post_id)
-    _require_moderator(actor, post.blog_id)
+    reason = clean_reason(reason)
+    post = post_lock(post_id=post_id)
+    require_moderator(actor, post.blog_id)
     if post.status == PostStatus.PUBLISHED:
         return PostOutcome(post=post, changed=False)
     if post.status != PostStatus.PENDING:
         raise _post_conflict("publish", post)
 
     from_state = post.status
-    fields = ["status", "published_at", "updated_at"]
-    if post.is_guest and post.guest_number is None:
-        Blog.objects.select_for_update().filter(pk=post.blog_id).values_list("pk").get()
-        post.guest_number = next_guest_number(blog_id=post.blog_id)
-        fields.append("guest_number")
-    post.status = PostStatus.PUBLISHED
-    post.published_at = timezone.now()
-    post.save(update_fields=fields)
+    post_set_status(post=post, status=PostStatus.PUBLISHED)
     action = _post_audit(
         post=post, actor=actor, verb=ActionKind.PUBLISH, from_state=from_state, reason=reason
     )
@@ -446,17 +399,16 @@ def post_publish(*, post_id: int, actor: User, reason: str = "") -> PostOutcome:
 @transaction.atomic
 def post_reject(*, post_id: int, actor: User, reason: str = "") -> PostOutcome:
     """Refuse a pending post: it is never published."""
-    reason = _clean_reason(reason)
-    post = _post_lock(post_id=post_id)
-    _require_moderator(actor, post.blog_id)
+    reason = clean_reason(reason)
+    post = post_lock(post_id=post_id)
+    require_moderator(actor, post.blog_id)
     if post.status == PostStatus.REJECTED:
         return PostOutcome(post=post, changed=False)
     if post.status != PostStatus.PENDING:
         raise _post_conflict("reject", post)
 
     from_state = post.status
-    post.status = PostStatus.REJECTED
-    post.save(update_fields=["status", "updated_at"])
+    post_set_status(post=post, status=PostStatus.REJECTED)
     action = _post_audit(
         post=post, actor=actor, verb=ActionKind.REJECT, from_state=from_state, reason=reason
     )
@@ -475,85 +427,3 @@ def post_decide(*, post_id: int, action: str, actor: User, reason: str = "") -> 
     if verb is None:
         raise InvalidInput(f"{action!r} is not a valid choice.", field="action")
     return verb(post_id=post_id, actor=actor, reason=reason)
-
-
-# --- bans --------------------------------------------------------------------------------
-
-
-def ban_validate(
-    *, user: User | None, ip_hash: str, expires_at: datetime.datetime | None, reason: str = ""
-) -> None:
-    """Refuse a ban that could never be made (``InvalidInput``); writes nothing."""
-    _clean_reason(reason)
-    if (user is None) == (not ip_hash):
-        raise InvalidInput("Ban either an account or an IP hash, not both or neither.")
-    if user is not None and is_moderator(user):
-        raise InvalidInput("Moderators cannot be banned.", field="user")
-    if expires_at is not None and expires_at <= timezone.now():
-        raise InvalidInput("The end of a ban must be in the future.", field="expires_at")
-
-
-@transaction.atomic
-def ban_create(
-    *,
-    blog: Blog,
-    actor: User,
-    user: User | None = None,
-    ip_hash: str = "",
-    reason: str = "",
-    expires_at: datetime.datetime | None = None,
-) -> tuple[Ban, bool]:
-    """Ban an account or an IP hash from commenting on ``blog``, until ``expires_at``
-    (None: until lifted). Banning again with the same end changes nothing
-    (``created=False``); a different end while a ban is in force is a ``Conflict``
-    (lift it first). An expired ban still open is closed on the way."""
-    _require_moderator(actor, blog.pk)
-    ban_validate(user=user, ip_hash=ip_hash, expires_at=expires_at, reason=reason)
-    reason = _clean_reason(reason)
-    now = timezone.now()
-
-    subject = {"user": user} if user is not None else {"ip_hash": ip_hash}
-    for open_ban in Ban.objects.select_for_update().filter(
-        blog=blog, lifted_at__isnull=True, **subject
-    ):
-        if not open_ban.is_active(now):
-            open_ban.lifted_at = open_ban.expires_at
-            open_ban.save(update_fields=["lifted_at"])
-        elif open_ban.expires_at == expires_at:
-            return open_ban, False
-        else:
-            raise Conflict(
-                "Already banned from this blog"
-                + (f" until {open_ban.expires_at.isoformat()}" if open_ban.expires_at else "")
-                + "; lift that ban first.",
-                extra={"ban": open_ban.pk},
-            )
-    try:
-        with transaction.atomic():
-            ban = Ban.objects.create(
-                blog=blog,
-                created_by=actor,
-                created_at=now,
-                reason=reason,
-                expires_at=expires_at,
-                **subject,
-            )
-    except IntegrityError as exc:  # another moderator banned the same subject just now
-        raise Conflict("Already banned from this blog; lift that ban first.") from exc
-    return ban, True
-
-
-@transaction.atomic
-def ban_lift(*, ban_id: int, actor: User, reason: str = "") -> tuple[Ban, bool]:
-    """End a ban now. Lifting a lifted ban changes nothing (``changed=False``)."""
-    ban = Ban.objects.select_for_update().filter(pk=ban_id).first()
-    if ban is None:
-        raise NotFound("No such ban.")
-    _require_moderator(actor, ban.blog_id)
-    if ban.lifted_at is not None:
-        return ban, False
-    ban.lifted_at = timezone.now()
-    ban.lifted_by = actor
-    ban.lift_reason = _clean_reason(reason)
-    ban.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
-    return ban, True

@@ -22,11 +22,13 @@ from django.db.models import Model, Q, QuerySet
 from accounts.models import User
 from forum.errors import InvalidInput
 from forum.models import Blog, Comment, Flag, Post
+from forum.restore import rows_restore
 from moderation.models import Ban, BlogPolicy, ModerationAction
 
 FORMAT = "forum-blog-export"
 VERSION = 1
 USER_FIELDS = ("username", "display_name", "is_active", "date_joined")
+FORUM_ROWS = ("blogs", "posts", "comments", "flags")
 
 
 def _querysets(blog: Blog) -> list[tuple[str, QuerySet]]:
@@ -137,9 +139,12 @@ def blog_import(*, data: dict[str, Any]) -> dict[str, int]:
         except serializers.base.DeserializationError as exc:
             raise InvalidInput(f"{name}: {exc}") from exc
         _refuse_existing([item.object for item in objects])
-        for item in objects:
-            item.save()
-            models_seen.add(type(item.object))
+        if name in FORUM_ROWS:
+            rows_restore(objects=objects)  # forum writes its own tables
+        else:
+            for item in objects:
+                item.save()
+        models_seen.update(type(item.object) for item in objects)
         counts[name] = len(objects)
     _reset_sequences(models_seen)
     return counts

@@ -32,7 +32,7 @@ from forum.api.serializers import (
 )
 from forum.api.throttles import CommentThrottle, WriteThrottle
 from forum.identity import request_ip_hash
-from forum.permissions import is_moderator
+from forum.permissions import is_comment_author, is_moderator
 
 EDIT_TOKEN = "X-Edit-Token"  # noqa: S105 (a header name)
 
@@ -106,7 +106,7 @@ class CommentDetailView(generics.GenericAPIView):
         )
 
     def _own_view(self, request: Request, comment) -> bool:
-        return is_moderator(request.user) or selectors.is_comment_author(
+        return is_moderator(request.user) or is_comment_author(
             request.user, comment, request.headers.get(EDIT_TOKEN)
         )
 
@@ -133,7 +133,7 @@ class CommentDetailView(generics.GenericAPIView):
     def patch(self, request: Request, pk: int) -> Response:
         data = _valid(inputs.CommentUpdateInput, request)
         comment = services.comment_update(
-            comment=self._comment(request, pk),
+            comment_id=pk,
             body=data["body"],
             user=request.user,
             edit_token=request.headers.get(EDIT_TOKEN),
@@ -148,7 +148,7 @@ class CommentDetailView(generics.GenericAPIView):
     )
     def delete(self, request: Request, pk: int) -> Response:
         services.comment_remove_by_author(
-            comment=self._comment(request, pk),
+            comment_id=pk,
             user=request.user,
             edit_token=request.headers.get(EDIT_TOKEN),
         )

@@ -292,7 +292,7 @@ def _change_the_thread(tree, user, moderator, change: str) -> None:
         )
     elif change == "unpublish":
         tree.post.status, tree.post.published_at = PostStatus.DRAFT, None
-        tree.post.save()
+        services.post_update(post=tree.post, changed=["status", "published_at"])
     else:
         Comment.objects.filter(pk=tree.b.pk).update(author=user)
         from accounts import services as accounts_services

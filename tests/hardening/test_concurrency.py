@@ -19,6 +19,7 @@ from django.db import connection, connections, transaction
 
 from fixtures.parser import SeedParseError
 from fixtures.services import seed_file_import
+from forum import posts as forum_posts
 from forum import services
 from forum.errors import Conflict, InvalidInput, ServiceError
 from forum.models import Blog, Comment, CommentStatus, Post, PostStatus
@@ -271,13 +272,13 @@ def test_publishing_guest_posts_at_once_hands_out_each_number_once(monkeypatch):
         services.guest_post_submit(blog=blog, title=f"Other {i}", body="B.", author_name="G")
         for i in range(6)
     ]
-    number = moderation.next_guest_number
+    number = forum_posts.next_guest_number
 
     def slow_number(**kwargs):
         time.sleep(0.02)
         return number(**kwargs)
 
-    monkeypatch.setattr(moderation, "next_guest_number", slow_number)
+    monkeypatch.setattr(forum_posts, "next_guest_number", slow_number)
 
     # Six moderators publish the same post; six more publish one other post each.
     work = [lambda a=a: moderation.post_publish(post_id=same.pk, actor=a) for a in actors]

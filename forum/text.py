@@ -1,0 +1,56 @@
+"""Rules for text people write: what the services accept as a body, a title, a note
+or a name (``clean_text``), and how a shown name is normalized (``clean_name``)."""
+
+import re
+
+from forum.errors import InvalidInput
+
+# Control characters (Unicode category Cc: U+0000-U+001F, U+007F-U+009F) other than
+# tab, newline and carriage return are refused.
+_REFUSED_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+NAME_MAX_LENGTH = 80
+REASON_MAX_LENGTH = 2000
+
+
+def clean_text(value: str, *, field: str, max_length: int, min_length: int = 1) -> str:
+    """Validate user text; return it as written (only the length check trims).
+
+    Refuses NUL and other control characters, and text whose trimmed length is
+    outside ``min_length``..``max_length``.
+    """
+    if not isinstance(value, str):
+        raise InvalidInput("Must be a string.", field=field)
+    refused = _REFUSED_CONTROL.search(value)
+    if refused is not None:
+        raise InvalidInput(
+            f"Must not contain control characters (found U+{ord(refused.group()):04X}).",
+            field=field,
+        )
+    length = len(value.strip())
+    if length < min_length:
+        raise InvalidInput("This field may not be blank.", field=field)
+    if length > max_length:
+        raise InvalidInput(
+            f"Ensure this field has no more than {max_length} characters (it has {length}).",
+            field=field,
+        )
+    return value
+
+
+def clean_reason(value: str) -> str:
+    """Why a moderator decided (or lifted a ban): optional, at most
+    ``REASON_MAX_LENGTH`` characters, trimmed."""
+    if not value:
+        return ""
+    return clean_text(value, field="reason", max_length=REASON_MAX_LENGTH, min_length=0).strip()
+
+
+def clean_name(value: str | None, *, field: str = "author_name") -> str:
+    """A name as shown (an author's chosen name, an account's display name): checked
+    like any text, at most ``NAME_MAX_LENGTH`` characters, runs of white space made
+    one space. ``None`` and blank give ``""``."""
+    if value is None:
+        return ""
+    value = clean_text(value, field=field, max_length=NAME_MAX_LENGTH, min_length=0)
+    return " ".join(value.split())
