@@ -2,7 +2,7 @@
 on PostgreSQL), written to ``bench/results/explain-<database>.txt``.
 
 ``python -m bench.explain`` (environment of one database, set by ``bench.run``)
-captures the queries of ``forum.selectors.thread_page`` for the first page, a page
+captures the queries of ``forum.thread_page.thread_page`` for the first page, a page
 by cursor deep in the thread, a deep page number and a page with ``replies_limit``
 of the 100,000-comment two-level thread, and explains each. The JSON it prints says
 which index each query used.
@@ -21,7 +21,7 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from bench.data import post_key, thread_ids
-    from forum import selectors
+    from forum import thread_page
 
     post_id = thread_ids()[post_key("two", 100_000)]
     cases = {
@@ -37,7 +37,7 @@ def main() -> None:
     used: dict[str, list[str]] = {}
     for label, kwargs in cases.items():
         with CaptureQueriesContext(connection) as queries:
-            selectors.thread_page(post_id=post_id, **kwargs)
+            thread_page.thread_page(post_id=post_id, **kwargs)
         used[label] = []
         lines.append(f"\n## {label}\n")
         for query in queries.captured_queries:

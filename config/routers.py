@@ -14,7 +14,7 @@ A request is **pinned** to the primary, for all its reads, when
 
 So whoever posts a comment and reloads sees it, however far the replica lags; every
 one else reads the replica. (Thread pages are rendered from the primary anyway, see
-``forum.selectors.thread_page``, so the shared page cache never holds a lagging view.)
+``forum.thread_page.thread_page``, so the shared page cache never holds a lagging view.)
 """
 
 import hashlib

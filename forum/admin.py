@@ -14,19 +14,18 @@ from django.conf import settings
 from django.contrib import admin
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
-from django.utils.text import Truncator
 
 from forum import services
+from forum.display import ANONYMOUS_NAME
+from forum.display import excerpt as _excerpt
 from forum.errors import InvalidInput
 from forum.models import Blog, Comment, Post, PostStatus
-from forum.selectors import ANONYMOUS_NAME
 
 EXCERPT_LENGTH = 60
 
 
-def excerpt(text: str, length: int = EXCERPT_LENGTH) -> str:
-    """One line of at most ``length`` characters. Plain text: the admin escapes it."""
-    return Truncator(" ".join(text.split())).chars(length)
+def excerpt(text: str) -> str:
+    return _excerpt(text, EXCERPT_LENGTH)
 
 
 @admin.register(Blog)

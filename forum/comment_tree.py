@@ -17,7 +17,7 @@ from django.db import connections, models, router
 from django.db.models import F
 
 from forum.errors import InvalidInput, NotFound, ServiceError
-from forum.models import Comment, CommentStatus, Post, path_step
+from forum.models import COMMENT_TABLE, POST_TABLE, Comment, CommentStatus, Post, path_step
 from forum.thread_cache import thread_changed
 
 # The next path step of a new comment, with its counters, in one statement each. The
@@ -29,18 +29,18 @@ from forum.thread_cache import thread_changed
 # (Named parameters: Django turns them into SQLite's in a fraction of the time it takes
 # for "%s" ones, on every statement.)
 _TOP_LEVEL_STEP_SQL = (
-    f"UPDATE {Post._meta.db_table} SET top_seq = top_seq + 1, "  # noqa: S608
+    f"UPDATE {POST_TABLE} SET top_seq = top_seq + 1, "  # noqa: S608
     "comment_count = comment_count + %(public)s, "
     "top_level_count = top_level_count + %(public)s WHERE id = %(id)s RETURNING top_seq"
 )
 _REPLY_STEP_SQL = (
-    f"UPDATE {Comment._meta.db_table} SET child_seq = child_seq + 1, "  # noqa: S608
+    f"UPDATE {COMMENT_TABLE} SET child_seq = child_seq + 1, "  # noqa: S608
     "reply_count = reply_count + %(public)s "
     f"WHERE id = %(id)s AND status = '{CommentStatus.APPROVED.value}' AND removed_at IS NULL "
     "RETURNING child_seq"
 )
 _COUNT_COMMENT_SQL = (
-    f"UPDATE {Post._meta.db_table} SET comment_count = comment_count + 1 "  # noqa: S608
+    f"UPDATE {POST_TABLE} SET comment_count = comment_count + 1 "  # noqa: S608
     "WHERE id = %(id)s RETURNING comment_count"
 )
 

@@ -342,3 +342,15 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.count}"
+
+
+# Raw SQL reads and writes (forum.selectors, forum.thread_page, forum.comment_tree) name
+# the tables and states through these, and ``public_comment_q`` in SQL through
+# ``PUBLIC_COMMENT_SQL``: the exact condition of the partial index
+# ``comment_public_top_idx`` with ``parent_id IS NULL`` (SQLite uses a partial index
+# only when the query repeats its terms).
+COMMENT_TABLE = Comment._meta.db_table
+POST_TABLE = Post._meta.db_table
+PUBLIC_COMMENT_SQL = (
+    f"status = '{CommentStatus.APPROVED.value}' AND (removed_at IS NULL OR reply_count > 0)"
+)

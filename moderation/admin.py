@@ -27,6 +27,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
+from forum.display import ANONYMOUS_NAME, excerpt
 from forum.errors import Conflict, NotFound, ServiceError
 from forum.models import CommentStatus, Flag
 from moderation import selectors, services
@@ -38,7 +39,6 @@ from moderation.models import (
     PendingGuestPost,
 )
 from moderation.permissions import can_moderate
-from moderation.selectors import ANONYMOUS_NAME, excerpt
 
 EXCERPT_LENGTH = 80
 

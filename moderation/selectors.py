@@ -14,19 +14,12 @@ from typing import Any
 from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
+from forum.display import author_display, excerpt
 from forum.models import Comment, CommentStatus, Flag, Post, PostStatus
 from forum.permissions import AnyUser
 from moderation.models import Ban, ModerationAction, TargetKind
 
-EXCERPT_LENGTH = 120
-ANONYMOUS_NAME = "Anonymous"
 GUEST_POST_REASON = "guest_post"
-
-
-def excerpt(text: str, length: int = EXCERPT_LENGTH) -> str:
-    """``text`` on one line, cut at ``length`` characters (with an ellipsis)."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= length else flat[: length - 1].rstrip() + "…"
 
 
 # --- policy inputs -------------------------------------------------------------
@@ -188,7 +181,7 @@ def _age(created_at: datetime.datetime, now: datetime.datetime) -> int:
 
 
 def _comment_item(comment: Comment, flags: Counter, now: datetime.datetime) -> QueueItem:
-    name = comment.author_name
+    author_name, display_name, is_anonymous = author_display(comment.author_name)
     parent = comment.parent
     return QueueItem(
         kind=TargetKind.COMMENT,
@@ -198,9 +191,9 @@ def _comment_item(comment: Comment, flags: Counter, now: datetime.datetime) -> Q
         post={"id": comment.post_id, "title": comment.post.title},
         parent=comment.parent_id,
         parent_excerpt=None if parent is None else excerpt(parent.body),
-        author_name=name or None,
-        display_name=name or ANONYMOUS_NAME,
-        is_anonymous=not name,
+        author_name=author_name,
+        display_name=display_name,
+        is_anonymous=is_anonymous,
         has_account=comment.author_id is not None,
         body=comment.body,
         body_excerpt=excerpt(comment.body),
@@ -212,7 +205,7 @@ def _comment_item(comment: Comment, flags: Counter, now: datetime.datetime) -> Q
 
 
 def _post_item(post: Post, now: datetime.datetime) -> QueueItem:
-    name = post.author_name
+    author_name, display_name, is_anonymous = author_display(post.author_name)
     return QueueItem(
         kind=TargetKind.POST,
         id=post.pk,
@@ -221,9 +214,9 @@ def _post_item(post: Post, now: datetime.datetime) -> QueueItem:
         post={"id": post.pk, "title": post.title},
         parent=None,
         parent_excerpt=None,
-        author_name=name or None,
-        display_name=name or ANONYMOUS_NAME,
-        is_anonymous=not name,
+        author_name=author_name,
+        display_name=display_name,
+        is_anonymous=is_anonymous,
         has_account=post.author_id is not None,
         body=post.body,
         body_excerpt=excerpt(post.body),

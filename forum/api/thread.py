@@ -23,7 +23,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from forum import selectors, thread_cache
+from forum import thread_cache, thread_page
 from forum.api.pagination import PageNumberPagination
 
 CURSOR_PARAM = "cursor"
@@ -171,7 +171,7 @@ def thread_response(request: Request, post_id: int, paginator: PageNumberPaginat
     key = thread_cache.page_key(post_id, version, query.cache_params)
     entry = thread_cache.get_page(key)
     if entry is None:
-        thread = selectors.thread_page(
+        thread = thread_page.thread_page(
             post_id=post_id,
             page_size=query.page_size,
             page=query.page,

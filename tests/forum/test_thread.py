@@ -12,7 +12,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from forum import selectors, services
+from forum import selectors, services, thread_page
 from forum.models import Comment, CommentStatus, Post, PostStatus, RemovalKind, path_step
 from tests.factories import make_comment, make_thread
 from tests.forum.conftest import at
@@ -401,7 +401,7 @@ def test_utc_text_formatter_writes_what_iso_datetime_writes(raw, tz):
     value = datetime.datetime.fromisoformat(raw)
     if value.tzinfo is None:
         value = value.replace(tzinfo=datetime.UTC)
-    formatter = selectors.UtcTextFormatter(zone)
+    formatter = thread_page.UtcTextFormatter(zone)
     assert formatter(raw) == selectors.iso_datetime(value, zone)
     assert formatter(raw) == selectors.iso_datetime(value, zone)  # from the minute cache
 
@@ -427,7 +427,7 @@ def test_top_level_count_follows_what_the_public_sees(post):
         comment=services.comment_lock(comment_id=reply.pk), status=CommentStatus.SPAM
     )
     assert count() == 0  # the tombstone lost its last visible reply
-    assert selectors.thread_page(post_id=post.pk, page=1, page_size=10).count == 0
+    assert thread_page.thread_page(post_id=post.pk, page=1, page_size=10).count == 0
     services.comment_set_state(
         comment=services.comment_lock(comment_id=reply.pk), status=CommentStatus.APPROVED
     )
@@ -484,7 +484,7 @@ def test_posting_a_reply_over_the_api_costs_the_same_statements_whatever_the_thr
 def test_comments_created_at_given_times_sort_by_path_not_time(post):
     late = make_comment(post, body="late", created_at=at(10))
     early = make_comment(post, body="early", created_at=at(0))
-    page = selectors.thread_page(post_id=post.pk, page=1, page_size=10)
+    page = thread_page.thread_page(post_id=post.pk, page=1, page_size=10)
     assert [node["id"] for node in page.results] == [late.pk, early.pk]
 
 
@@ -525,10 +525,10 @@ def test_the_thread_queries_use_their_indexes(post):
 
     bulk_thread(post, top_level=50, replies_per_comment=2)
     with CaptureQueriesContext(connection) as queries:
-        selectors.thread_page(post_id=post.pk, page=2, page_size=10)
-        selectors.thread_page(post_id=post.pk, page=None, after="000010", page_size=10)
-        selectors.thread_page(post_id=post.pk, page=None, before="000030", page_size=10)
-        selectors.thread_page(post_id=post.pk, page=1, page_size=10, replies_limit=1)
+        thread_page.thread_page(post_id=post.pk, page=2, page_size=10)
+        thread_page.thread_page(post_id=post.pk, page=None, after="000010", page_size=10)
+        thread_page.thread_page(post_id=post.pk, page=None, before="000030", page_size=10)
+        thread_page.thread_page(post_id=post.pk, page=1, page_size=10, replies_limit=1)
     sent = [q["sql"] for q in queries.captured_queries if "forum_comment" in q["sql"]]
     tops = [_plan(sql) for sql in sent if sql.startswith("SELECT path")]
     rows = [_plan(sql) for sql in sent if not sql.startswith("SELECT path")]

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from forum.models import PATH_STEP_WIDTH, Comment, CommentStatus, Post
-from forum.selectors import thread_page
+from forum.thread_page import thread_page
 
 
 @dataclass

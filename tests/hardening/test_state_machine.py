@@ -5,7 +5,7 @@ holds a comment; two flags take one down). After every step:
 
 - no reply is ever lost: every comment created still exists, with its ancestors;
 - every counter equals a recount, and the tree is whole (tests/hardening/integrity.py);
-- the public thread shows exactly what it must, as ``forum.selectors.thread_page``
+- the public thread shows exactly what it must, as ``forum.thread_page.thread_page``
   builds it and as the API serves it (through the thread cache): the visible
   comments under visible ancestors, and a removed comment exactly while it has a
   visible reply (a tombstone, without its text);

@@ -5,8 +5,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from forum import selectors as forum_selectors
 from forum import services as forum_services
+from forum import thread_page as forum_thread_page
 from forum.errors import Conflict, InvalidInput, NotFound, NotPermitted
 from forum.identity import ip_hash
 from forum.models import Comment, CommentStatus, Flag, Post, PostStatus, RemovalKind
@@ -193,7 +193,7 @@ def test_removing_records_the_moderator_and_keeps_replies_under_a_tombstone(post
         moderator,
         "Off topic.",
     )
-    thread = forum_selectors.thread_page(post_id=post.pk, page=1, page_size=10).results
+    thread = forum_thread_page.thread_page(post_id=post.pk, page=1, page_size=10).results
     assert thread[0]["removed"] is True and thread[0]["body"] is None
     assert [reply["body"] for reply in thread[0]["replies"]] == ["A reply."]
 
@@ -202,9 +202,9 @@ def test_removing_a_flagged_comment_leaves_its_replies_visible(post, moderator):
     parent = make_comment(post, status=CommentStatus.APPROVED)
     make_comment(post, parent=parent, body="A reply.", status=CommentStatus.APPROVED)
     flag_down(parent)
-    assert forum_selectors.thread_page(post_id=post.pk, page=1, page_size=10).results == []
+    assert forum_thread_page.thread_page(post_id=post.pk, page=1, page_size=10).results == []
     services.comment_remove(comment_id=parent.pk, actor=moderator)
-    thread = forum_selectors.thread_page(post_id=post.pk, page=1, page_size=10).results
+    thread = forum_thread_page.thread_page(post_id=post.pk, page=1, page_size=10).results
     assert thread[0]["removed"] is True
     assert [reply["body"] for reply in thread[0]["replies"]] == ["A reply."]
 
