@@ -253,7 +253,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "DEFAULT_SCHEMA_CLASS": "forum.api.openapi.ForumAutoSchema",
-    "EXCEPTION_HANDLER": "forum.api.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "forum.api.error_handlers.exception_handler",
     "PAGE_SIZE": 50,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

@@ -9,6 +9,6 @@ urlpatterns = [
 ]
 
 # Under /api/, errors Django answers itself (no URL matched, ...) are JSON too.
-handler400 = "forum.api.errors.bad_request"
-handler404 = "forum.api.errors.not_found"
-handler500 = "forum.api.errors.server_error"
+handler400 = "forum.api.error_handlers.bad_request"
+handler404 = "forum.api.error_handlers.not_found"
+handler500 = "forum.api.error_handlers.server_error"

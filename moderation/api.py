@@ -14,6 +14,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from forum.api.filters import MAX_ID, IdFilter
+from forum.api.inputs import validated
+from forum.api.openapi import UNAUTHENTICATED, error_response
 from forum.models import CommentStatus, PostStatus, RemovalKind
 from moderation import selectors, services
 from moderation.models import ActionKind, ModerationAction, TargetKind
@@ -21,10 +23,9 @@ from moderation.permissions import IsModerator
 
 # --- documented error answers -------------------------------------------------------
 
-_Error = inline_serializer(name="ModerationError", fields={"detail": serializers.CharField()})
-UNAUTHENTICATED = OpenApiResponse(_Error, description="Not logged in.")
-FORBIDDEN = OpenApiResponse(_Error, description="Not a moderator.")
-NOT_FOUND = OpenApiResponse(_Error, description="No such item.")
+# forum.api.openapi's, with what they mean here.
+FORBIDDEN = error_response("Not a moderator.")
+NOT_FOUND = error_response("No such item.")
 COMMENT_CONFLICT = OpenApiResponse(
     inline_serializer(
         name="CommentDecisionConflict",
@@ -52,12 +53,6 @@ POST_CONFLICT = OpenApiResponse(
     description="The action does not apply to the post's current state.",
 )
 _REFUSALS = {401: UNAUTHENTICATED, 403: FORBIDDEN}
-
-
-def _valid(serializer_class: type[serializers.Serializer], data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 # --- the queue ----------------------------------------------------------------------
@@ -128,7 +123,7 @@ class QueueView(generics.GenericAPIView):
         responses={200: QueueItemSerializer(many=True), **_REFUSALS},
     )
     def get(self, request: Request) -> Response:
-        filters = _valid(QueueFilterInput, request.query_params)
+        filters = validated(QueueFilterInput, request.query_params)
         page = self.paginate_queryset(selectors.queue_entries(**filters))
         items = selectors.queue_items(page)
         return self.get_paginated_response(self.get_serializer(items, many=True).data)
@@ -226,7 +221,7 @@ class CommentDecisionView(generics.GenericAPIView):
         },
     )
     def post(self, request: Request, pk: int) -> Response:
-        data = _valid(CommentDecisionInput, request.data)
+        data = validated(CommentDecisionInput, request.data)
         outcome = services.comment_decide(
             comment_id=pk,
             action=data["action"],
@@ -254,7 +249,7 @@ class PostDecisionView(generics.GenericAPIView):
         },
     )
     def post(self, request: Request, pk: int) -> Response:
-        data = _valid(PostDecisionInput, request.data)
+        data = validated(PostDecisionInput, request.data)
         outcome = services.post_decide(
             post_id=pk, action=data["action"], actor=request.user, reason=data["reason"]
         )

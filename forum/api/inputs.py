@@ -1,9 +1,19 @@
 """What the write endpoints accept. Shapes and types only: the rules (lengths after
 trimming, control characters, depth, permissions) are the services' to enforce."""
 
+from typing import Any
+
 from rest_framework import serializers
 
 from forum.models import FlagReason
+
+
+def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict:
+    """``data`` (a request's body or query parameters) through an input serializer:
+    its validated data, or DRF's 400 with the field errors."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
 
 
 class StrictCharField(serializers.CharField):

@@ -1,7 +1,43 @@
-"""The project's drf-spectacular AutoSchema: every operation documents the error
-answers DRF and the services can give, in DRF's shapes, unless a view says more."""
+"""Everything the project adds to its OpenAPI document (drf-spectacular).
+
+``ForumAutoSchema`` (``DEFAULT_SCHEMA_CLASS``) documents, for every operation, the
+error answers DRF and the services can give, in DRF's shapes, unless a view says
+more. The documented error answers views name in ``extend_schema`` (``NOT_FOUND``,
+``CONFLICT`` ... or ``error_response(description)``) and the ``X-Edit-Token``
+header are defined here once, for the forum's views and the moderation API alike.
+"""
 
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+# --- documented error answers --------------------------------------------------------
+
+ErrorDetail = inline_serializer(name="ErrorDetail", fields={"detail": serializers.CharField()})
+
+
+def error_response(description: str) -> OpenApiResponse:
+    """An error answer ``{"detail": ...}`` with its own description."""
+    return OpenApiResponse(ErrorDetail, description=description)
+
+
+# 400 answers ({field: [messages]}) are documented for every operation by
+# ForumAutoSchema.
+UNAUTHENTICATED = error_response("Authentication required.")
+FORBIDDEN = error_response("Not allowed (not yours, edit window passed, banned, closed).")
+NOT_FOUND = error_response("No such object (or not visible to you).")
+CONFLICT = error_response("Conflicts with the current state.")
+THROTTLED = error_response("Too many requests: retry after the Retry-After header's seconds.")
+
+EDIT_TOKEN_HEADER = OpenApiParameter(
+    "X-Edit-Token",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="The edit token received when the comment was posted without an account.",
+)
+
+# --- the AutoSchema ------------------------------------------------------------------
 
 ERROR_COMPONENT = {
     "type": "object",

@@ -12,14 +12,14 @@ from rest_framework.response import Response
 from forum import selectors, services
 from forum.api import inputs, thread
 from forum.api.filters import CommentFilter, PostFilter
-from forum.api.pagination import PageNumberPagination
-from forum.api.schema import (
+from forum.api.openapi import (
     CONFLICT,
     EDIT_TOKEN_HEADER,
     FORBIDDEN,
     NOT_FOUND,
     THROTTLED,
 )
+from forum.api.pagination import PageNumberPagination
 from forum.api.serializers import (
     BlogSerializer,
     CommentSerializer,
@@ -35,12 +35,6 @@ from forum.identity import request_ip_hash
 from forum.permissions import is_comment_author, is_moderator
 
 EDIT_TOKEN = "X-Edit-Token"  # noqa: S105 (a header name)
-
-
-def _valid(serializer_class, request: Request) -> dict:
-    data = serializer_class(data=request.data)
-    data.is_valid(raise_exception=True)
-    return data.validated_data
 
 
 class BlogListView(generics.ListAPIView):
@@ -131,7 +125,7 @@ class CommentDetailView(generics.GenericAPIView):
         },
     )
     def patch(self, request: Request, pk: int) -> Response:
-        data = _valid(inputs.CommentUpdateInput, request)
+        data = inputs.validated(inputs.CommentUpdateInput, request.data)
         comment = services.comment_update(
             comment_id=pk,
             body=data["body"],
@@ -172,7 +166,7 @@ class CommentFlagView(generics.GenericAPIView):
         },
     )
     def post(self, request: Request, pk: int) -> Response:
-        data = _valid(inputs.FlagInput, request)
+        data = inputs.validated(inputs.FlagInput, request.data)
         flag, created = services.flag_create(
             comment=self._public_comment(pk),
             reason=data["reason"],
@@ -200,7 +194,7 @@ class GuestPostCreateView(generics.GenericAPIView):
         responses={201: GuestPostSerializer, 429: THROTTLED},
     )
     def post(self, request: Request) -> Response:
-        data = _valid(inputs.GuestPostInput, request)
+        data = inputs.validated(inputs.GuestPostInput, request.data)
         blog = selectors.blog_get(slug=data.pop("blog"))
         if blog is None:
             raise ValidationError({"blog": ["No such blog."]})
@@ -258,7 +252,7 @@ class PostThreadView(generics.GenericAPIView):
         "in. `status` says whether it is published or held for moderation.",
     )
     def post(self, request: Request, pk: int) -> Response:
-        data = _valid(inputs.CommentCreateInput, request)
+        data = inputs.validated(inputs.CommentCreateInput, request.data)
         post = selectors.post_for_new_comment(post_id=pk)
         parent = None
         if data.get("parent") is not None:

@@ -1,0 +1,54 @@
+"""How errors become HTTP answers, in one place.
+
+``exception_handler`` (DRF's ``EXCEPTION_HANDLER``): DRF already maps its own
+exceptions, ``Http404`` and ``PermissionDenied``; domain errors raised by the
+services (``forum.errors.ServiceError`` and subclasses) carry their own status code
+and message, so views never translate them one by one.
+
+``bad_request``, ``not_found``, ``server_error`` (``config/urls.py``'s
+``handler400``/``404``/``500``): a request that never reaches a DRF view (a path no
+URL pattern matches, such as ``/api/posts/abc/``) gets Django's handlers; under
+``/api/`` they answer ``{"detail": ...}`` like every documented error, other paths
+keep the HTML pages.
+"""
+
+from django.http import JsonResponse
+from django.views import defaults
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from forum.errors import ServiceError
+
+API_PREFIX = "/api/"
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, ServiceError):
+        data = {"detail": exc.message}
+        if exc.field:
+            data = {exc.field: [exc.message]}
+        data.update(exc.extra)
+        return Response(data, status=exc.status_code, headers=exc.headers)
+    return drf_exception_handler(exc, context)
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def not_found(request, exception):
+    if _is_api(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def bad_request(request, exception):
+    if _is_api(request):
+        return JsonResponse({"detail": "Bad request."}, status=400)
+    return defaults.bad_request(request, exception)
+
+
+def server_error(request):
+    if _is_api(request):
+        return JsonResponse({"detail": "Server error."}, status=500)
+    return defaults.server_error(request)
