@@ -3,7 +3,11 @@
 Comments are view-only here. Their place in the tree (post, parent, depth, path) is
 fixed for good, and their state (status, removal) feeds the denormalized counters
 and the moderation log, which only the services keep right: an edit made here would
-silently break both. Decisions go through the moderation API.
+silently break both. Decisions on comments and guest posts are taken at the
+moderators' desk (``moderation.admin``: held comments, pending guest posts) or over
+the moderation API, both through ``moderation.services``. Post edits and deletions
+made here go through ``forum.services`` (``post_update``, ``posts_delete``,
+``blogs_delete``).
 
 Every changelist selects its related rows up front, so a page costs the same number
 of queries whatever its length.

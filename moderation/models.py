@@ -37,7 +37,8 @@ def default_flag_threshold() -> int:
 
 class BlogPolicy(models.Model):
     """How a blog moderates new comments. Blogs without a row get one with these
-    defaults the first time it is needed (``moderation.services.blog_policy_get``)."""
+    defaults the first time it is needed
+    (``moderation.services.blog_policy_get_or_create``)."""
 
     blog = models.OneToOneField(Blog, on_delete=models.CASCADE, related_name="moderation_policy")
     mode = models.CharField(

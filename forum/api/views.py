@@ -1,5 +1,10 @@
-"""Read endpoints (API.md, "Reading"). Views validate input, call one selector and
-serialize; the querysets and the thread come from ``forum.selectors``."""
+"""The forum's endpoints (API.md, "Reading" and "Writing"): blogs, posts, comments
+and their threads, editing and withdrawing a comment, flags, guest posts.
+
+Views validate input (``forum.api.inputs``), call one selector or service with ids
+and plain values, and serialize: the querysets come from ``forum.selectors``, the
+thread read from ``forum.api.thread``, every write from ``forum.services``, which
+checks access itself (``forum.access.comment_access``)."""
 
 from django.http import HttpResponseBase
 from drf_spectacular.utils import OpenApiResponse, extend_schema
