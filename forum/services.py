@@ -212,10 +212,20 @@ def comment_set_state(
     return comment
 
 
-def _comment_id(comment: Comment | None, comment_id: int | None) -> int:
+def _access_for_change(
+    comment: Comment | None, comment_id: int | None, *, user: AnyUser, edit_token: str | None
+) -> Comment:
+    """The comment to change, by id (or as given: read again), locked, as
+    ``comment_access`` lets ``user`` change it."""
     if (comment is None) == (comment_id is None):
         raise TypeError("pass comment_id (or comment), not both")
-    return comment_id if comment is None else comment.pk
+    return comment_access(
+        comment_id=comment_id if comment is None else comment.pk,
+        user=user,
+        edit_token=edit_token,
+        for_change=True,
+        lock=True,
+    )
 
 
 @transaction.atomic
@@ -235,13 +245,7 @@ def comment_update(
     the moderation policy: when the policy would hold it, an approved comment
     returns to the queue. A moderator's edit stands.
     """
-    comment = comment_access(
-        comment_id=_comment_id(comment, comment_id),
-        user=user,
-        edit_token=edit_token,
-        for_change=True,
-        lock=True,
-    )
+    comment = _access_for_change(comment, comment_id, user=user, edit_token=edit_token)
     if comment.is_removed:
         raise Conflict("This comment was removed and can no longer be edited.")
     body = clean_text(body, field="body", max_length=settings.FORUM["COMMENT_MAX_LENGTH"])
@@ -284,13 +288,7 @@ def comment_remove_by_author(
     """The author (or a moderator) withdraws the comment ``comment_id`` (or
     ``comment``), with the access of ``comment_update``: a tombstone while it has
     visible replies, hidden otherwise. Removing a removed comment changes nothing."""
-    comment = comment_access(
-        comment_id=_comment_id(comment, comment_id),
-        user=user,
-        edit_token=edit_token,
-        for_change=True,
-        lock=True,
-    )
+    comment = _access_for_change(comment, comment_id, user=user, edit_token=edit_token)
     return comment_set_state(
         comment=comment, removed=True, removal_kind=RemovalKind.AUTHOR, removed_by=user
     )
