@@ -197,3 +197,38 @@ def test_post_edit_in_the_admin_rerenders_and_refuses_control_characters(admin_c
     assert bad.status_code == 200 and "control characters" in bad.content.decode()
     post.refresh_from_db()
     assert post.body == "New body with www.example.org"
+
+
+@pytest.mark.thread_cache
+@pytest.mark.parametrize("how", ["delete_post", "delete_selected_posts", "unpublish"])
+def test_admin_changes_to_a_post_retire_its_cached_thread_pages(
+    admin_client, api_client, post, how, django_capture_on_commit_callbacks
+):
+    # (The admin deletes no comments: a post with comments cannot be deleted here.)
+    url = reverse("post-thread", args=[post.pk])
+    assert api_client.get(url).status_code == 200  # now cached
+    with django_capture_on_commit_callbacks(execute=True):
+        if how == "delete_post":
+            response = admin_client.post(
+                reverse("admin:forum_post_delete", args=[post.pk]), {"post": "yes"}
+            )
+        elif how == "delete_selected_posts":
+            response = admin_client.post(
+                reverse("admin:forum_post_changelist"),
+                {"action": "delete_selected", "_selected_action": [post.pk], "post": "yes"},
+            )
+        else:
+            response = admin_client.post(
+                reverse("admin:forum_post_change", args=[post.pk]),
+                {
+                    "blog": post.blog_id,
+                    "title": post.title,
+                    "slug": post.slug,
+                    "body": post.body,
+                    "status": PostStatus.DRAFT,
+                    "author_name": post.author_name,
+                    "submitter_email": "",
+                },
+            )
+    assert response.status_code == 302
+    assert api_client.get(url).status_code == 404
