@@ -1,7 +1,9 @@
-"""Moderation writes: decisions on comments and guest posts, bans, blog policies,
-moderators.
+"""Moderation writes: decisions on comments and guest posts, blog policies,
+moderators; bans live in ``moderation.bans`` (re-exported here).
 
-Every decision is a service of its own (``comment_approve`` ... ``post_reject``) and
+A comment decision is ``comment_decide`` with an action from ``COMMENT_ACTIONS``, the
+one table mapping each action to its rule (``comment_approve`` ... ``comment_restore``
+name the actions); a post decision is ``post_publish`` or ``post_reject``. Each
 follows the same steps in one transaction:
 
 1. lock the target row (``forum.services.comment_lock`` / ``post_lock``), so a
