@@ -6,8 +6,8 @@ and the moderation log, which only the services keep right: an edit made here wo
 silently break both. Decisions on comments and guest posts are taken at the
 moderators' desk (``moderation.admin``: held comments, pending guest posts) or over
 the moderation API, both through ``moderation.services``. Post edits and deletions
-made here go through ``forum.services`` (``post_update``, ``posts_delete``,
-``blogs_delete``).
+made here go through ``forum.services`` (``post_update``, ``posts_delete``; a blog
+with posts cannot be deleted).
 
 Every changelist selects its related rows up front, so a page costs the same number
 of queries whatever its length.
@@ -50,12 +50,6 @@ class BlogAdmin(admin.ModelAdmin):
     @admin.display(description="published posts", ordering="published_posts")
     def published_posts(self, obj: Blog) -> int:
         return obj.published_posts
-
-    def delete_model(self, request: HttpRequest, obj: Blog) -> None:
-        services.blogs_delete(blogs=[obj])
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Blog]) -> None:
-        services.blogs_delete(blogs=queryset)
 
 
 class PostAdminForm(forms.ModelForm):

@@ -171,15 +171,6 @@ def posts_delete(*, posts: Iterable[Post]) -> None:
 
 
 @transaction.atomic
-def blogs_delete(*, blogs: Iterable[Blog]) -> None:
-    """Delete blogs (the admin) with their posts (``posts_delete``)."""
-    blog_ids = [blog.pk for blog in blogs]
-    post_ids = list(Post.objects.filter(blog_id__in=blog_ids).values_list("pk", flat=True))
-    Blog.objects.filter(pk__in=blog_ids).delete()
-    threads_changed(post_ids=post_ids)
-
-
-@transaction.atomic
 def guest_post_submit(
     *, blog: Blog, title: str, body: str, author_name: str, email: str = ""
 ) -> Post:

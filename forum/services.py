@@ -46,7 +46,6 @@ from forum.policy import (
 from forum.posts import (  # noqa: F401
     blog_create,
     blog_get_or_create,
-    blogs_delete,
     guest_post_submit,
     next_guest_number,
     post_create,
