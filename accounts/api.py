@@ -19,7 +19,16 @@ class MeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "username", "display_name", "email", "date_joined", "is_moderator"]
+        fields = [
+            "id",
+            "username",
+            "display_name",
+            "email",
+            "date_joined",
+            "is_moderator",
+            "notify_replies",
+            "moderator_mail",
+        ]
         read_only_fields = fields
 
     def get_is_moderator(self, user: User) -> bool:
@@ -36,7 +45,16 @@ class RegisterInputSerializer(serializers.Serializer):
 
 
 class MeUpdateInputSerializer(serializers.Serializer):
-    display_name = serializers.CharField(max_length=80, allow_blank=True)
+    display_name = serializers.CharField(max_length=80, allow_blank=True, required=False)
+    notify_replies = serializers.BooleanField(
+        required=False, help_text="Mail me at my account's address when someone replies to me."
+    )
+    moderator_mail = serializers.ChoiceField(
+        choices=services.MODERATOR_MAIL_CHOICES,
+        required=False,
+        help_text="Moderators: a mail per item entering the queue (immediate), one an hour "
+        "(hourly), or none.",
+    )
 
 
 class EraseInputSerializer(serializers.Serializer):

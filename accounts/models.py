@@ -6,6 +6,22 @@ class User(AbstractUser):
     """The forum's user. ``display_name`` is what readers see next to a comment."""
 
     display_name = models.CharField(max_length=80, blank=True)
+    # Mail at the account's address when someone replies to one of its comments.
+    notify_replies = models.BooleanField(default=False)
+    # Moderators: a mail per item entering the queue, one digest an hour, or none.
+    moderator_mail = models.CharField(
+        max_length=16,
+        choices=[("immediate", "Immediately"), ("hourly", "Hourly digest"), ("none", "None")],
+        default="immediate",
+    )
+
+    class Meta(AbstractUser.Meta):
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(moderator_mail__in=["immediate", "hourly", "none"]),
+                name="user_moderator_mail_valid",
+            )
+        ]
 
     @property
     def public_name(self) -> str:

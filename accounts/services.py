@@ -1,9 +1,11 @@
 """Account writes: registration, profile changes."""
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.module_loading import import_string
 
 from accounts.models import User
 from forum.authors import DetachMode, author_detach, author_renamed
@@ -52,9 +54,35 @@ def user_register(*, username: str, password: str, email: str = "", display_name
     return user
 
 
+MODERATOR_MAIL_CHOICES = ("immediate", "hourly", "none")
+
+
 @transaction.atomic
-def user_update(*, user: User, display_name: str) -> User:
-    """Change the caller's display name, and the name shown on what they wrote."""
+def user_update(
+    *,
+    user: User,
+    display_name: str | None = None,
+    notify_replies: bool | None = None,
+    moderator_mail: str | None = None,
+) -> User:
+    """Change the caller's settings that are given: the display name (and the name
+    shown on what they wrote), reply mail (``notify_replies``), moderation mail
+    (``moderator_mail``: immediate, hourly digest or none)."""
+    fields = []
+    if notify_replies is not None:
+        user.notify_replies = notify_replies
+        fields.append("notify_replies")
+    if moderator_mail is not None:
+        if moderator_mail not in MODERATOR_MAIL_CHOICES:
+            raise InvalidInput(
+                f"Choose one of {', '.join(MODERATOR_MAIL_CHOICES)}.", field="moderator_mail"
+            )
+        user.moderator_mail = moderator_mail
+        fields.append("moderator_mail")
+    if fields:
+        user.save(update_fields=fields)
+    if display_name is None:
+        return user
     user.display_name = _clean_display_name(display_name)
     user.save(update_fields=["display_name"])
     author_renamed(user=user)
@@ -74,10 +102,15 @@ def user_set_password_or_create(*, username: str, password: str, display_name: s
     return user
 
 
+def _hooks(name: str) -> list:
+    return [import_string(path) for path in settings.ACCOUNTS.get(name, [])]
+
+
 def user_export(*, user: User) -> dict:
-    """Everything the forum holds about ``user``, for them to take away."""
+    """Everything the forum holds about ``user``, for them to take away (plus what
+    the ``settings.ACCOUNTS["EXPORT_HOOKS"]`` add: mail subscriptions)."""
     comments = Comment.objects.filter(author=user).select_related("post").order_by("created_at")
-    return {
+    export = {
         "account": {
             "username": user.username,
             "display_name": user.display_name,
@@ -107,6 +140,9 @@ def user_export(*, user: User) -> dict:
             for f in user.flags.order_by("created_at")
         ],
     }
+    for hook in _hooks("EXPORT_HOOKS"):
+        export.update(hook(user=user))
+    return export
 
 
 ErasureChoice = DetachMode  # what becomes of the erased account's comments
@@ -122,4 +158,6 @@ def user_erase(*, user: User, password: str, comments: str = ErasureChoice.ANONY
     if comments not in ErasureChoice.CHOICES:
         raise InvalidInput(f"Choose one of {', '.join(ErasureChoice.CHOICES)}.", field="comments")
     author_detach(user=user, mode=comments)
+    for hook in _hooks("ERASE_HOOKS"):
+        hook(user=user)
     user.delete()

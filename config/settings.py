@@ -33,6 +33,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from exc
 
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from exc
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     value = os.environ.get(name)
     if value is None:
@@ -94,6 +104,7 @@ INSTALLED_APPS = [
     "forum",
     "moderation",
     "fixtures",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -285,6 +296,9 @@ _DEFAULT_RATE_LIMITS = {
     "write_anon": "10/min,50/hour",  # flags and guest posts, per IP
     "write_user": "30/min",
     "login": "6/min",  # token and registration attempts, per IP
+    # Confirmation mails for reply notifications (nobody may mail-bomb a stranger):
+    "confirm_mail_address": "2/hour,5/day",  # per e-mail address
+    "confirm_mail_network": "10/hour,30/day",  # per /24 (IPv4) or /64 (IPv6) network
 }
 RATE_LIMITS = {
     scope: env_list(f"RATE_LIMIT_{scope.upper()}", rates.split(","))
@@ -320,6 +334,57 @@ FORUM = {
     "COMMENT_POLICY": os.environ.get(
         "FORUM_COMMENT_POLICY", "moderation.policy.BlogModerationPolicy"
     ),
+    # Dotted path of the class that takes the e-mail address a poster gives with a
+    # comment (forum/subscriptions.py); the notifications app provides the real one.
+    "REPLY_SUBSCRIPTIONS": "notifications.subscriptions.ReplySubscriptions",
+}
+
+# What the account export adds and the erasure removes besides the forum's own rows
+# (accounts/services.py): dotted paths of functions taking ``user=``.
+ACCOUNTS = {
+    "EXPORT_HOOKS": ["notifications.services.account_export"],
+    "ERASE_HOOKS": ["notifications.services.account_erase"],
+}
+
+# --- E-mail (Django's settings; notifications/ sends through them) -------------
+# EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend prints mail (make demo).
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "forum@localhost")
+# Where the forum is reached from outside: the base of every link in mails and feeds.
+SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
+
+# --- Notifications: the outbox and its worker (notifications/, README "Notifications")
+NOTIFICATIONS = {
+    # Failed deliveries are retried after RETRY_BASE * 2**(attempt-1) seconds, at most
+    # RETRY_MAX apart, and given up (status "failed", shown in the admin) once the
+    # delivery is GIVE_UP_AFTER seconds old.
+    "RETRY_BASE_SECONDS": env_float("NOTIFY_RETRY_BASE_SECONDS", 30),
+    "RETRY_MAX_SECONDS": env_float("NOTIFY_RETRY_MAX_SECONDS", 3600),
+    "GIVE_UP_AFTER_SECONDS": env_float("NOTIFY_GIVE_UP_AFTER_SECONDS", 24 * 3600),
+    # A worker that claimed a delivery and died: others take it over after the lease.
+    "LEASE_SECONDS": env_float("NOTIFY_LEASE_SECONDS", 120),
+    "POLL_SECONDS": env_float("NOTIFY_POLL_SECONDS", 2),
+    "BATCH_SIZE": env_int("NOTIFY_BATCH_SIZE", 20),
+    # Moderators who chose the digest get one mail per this many seconds at most.
+    "DIGEST_SECONDS": env_float("NOTIFY_DIGEST_SECONDS", 3600),
+    # How long the approve/reject links in moderators' mails work.
+    "MODERATION_LINK_SECONDS": env_int("NOTIFY_MODERATION_LINK_SECONDS", 3 * 24 * 3600),
+    # How long a reply-mail confirmation link works.
+    "CONFIRM_LINK_SECONDS": env_int("NOTIFY_CONFIRM_LINK_SECONDS", 7 * 24 * 3600),
+    # Events are handled in id order; an event whose transaction stayed open longer
+    # than this after it was recorded may be missed (see notifications/fanout.py).
+    "EVENT_GRACE_SECONDS": env_int("NOTIFY_EVENT_GRACE_SECONDS", 600),
+    "WEBHOOK_TIMEOUT_SECONDS": env_float("WEBHOOK_TIMEOUT_SECONDS", 5),
+    # Webhook targets on private, loopback, link-local (... not global) addresses are
+    # refused unless this is on (tests, a trusted internal network).
+    "WEBHOOK_ALLOW_PRIVATE": env_bool("WEBHOOK_ALLOW_PRIVATE", False),
 }
 
 LOGGING = {

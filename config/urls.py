@@ -6,6 +6,8 @@ urlpatterns = [
     path("api/", include("accounts.urls")),
     path("api/moderation/", include("moderation.urls")),
     path("api/", include("forum.api.urls")),
+    path("notify/", include("notifications.urls")),
+    path("feeds/", include("forum.feeds")),
 ]
 
 # Under /api/, errors Django answers itself (no URL matched, ...) are JSON too.

@@ -354,3 +354,6 @@ POST_TABLE = Post._meta.db_table
 PUBLIC_COMMENT_SQL = (
     f"status = '{CommentStatus.APPROVED.value}' AND (removed_at IS NULL OR reply_count > 0)"
 )
+
+
+from forum.events import Event  # noqa: E402, F401  (the event log: forum/events.py)

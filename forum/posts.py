@@ -15,7 +15,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 
-from forum import tokens
+from forum import events, tokens
 from forum.errors import InvalidInput, NotFound
 from forum.models import Blog, Post, PostStatus
 from forum.permissions import AnyUser
@@ -93,7 +93,7 @@ def post_create(
         author_name = author.public_name
     else:
         author = None
-    return Post.objects.create(
+    post = Post.objects.create(
         blog=blog,
         title=title,
         slug=_unique_post_slug(blog=blog, title=title),
@@ -107,6 +107,9 @@ def post_create(
         guest_number=guest_number,
         import_key=import_key,
     )
+    if status == PostStatus.PUBLISHED and import_key is None:
+        events.record("post.published", post=post)
+    return post
 
 
 @transaction.atomic
@@ -122,6 +125,8 @@ def post_update(*, post: Post, changed: Iterable[str]) -> Post:
         post.published_at = timezone.now()
     post.save()
     thread_changed(post_id=post.pk)
+    if "status" in changed and post.status == PostStatus.PUBLISHED:
+        events.record("post.published", post=post)
     return post
 
 
@@ -190,4 +195,5 @@ def guest_post_submit(
     post.issued_edit_token, post.edit_token_hash = tokens.new_token()
     post.submitter_email = email
     post.save(update_fields=["edit_token_hash", "submitter_email"])
+    events.record("guest_post.submitted", post=post)
     return post

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from forum import tokens
+from forum import events, tokens
 from forum.access import comment_access, comment_lock
 from forum.comment_tree import place_and_insert, tracking_visibility
 from forum.errors import Conflict, InvalidInput, NotFound
@@ -149,6 +149,8 @@ def comment_create(
     )
     with transaction.atomic(savepoint=False):
         refused = place_and_insert(comment)
+        if refused is None and import_key is None:
+            events.record(events.OF_NEW_COMMENT[status], comment=comment)
     if refused is not None:
         raise refused
     if issued_token is not None:
@@ -248,8 +250,11 @@ def comment_update(
     if comment.is_removed:
         raise Conflict("This comment was removed and can no longer be edited.")
     body = clean_text(body, field="body", max_length=settings.FORUM["COMMENT_MAX_LENGTH"])
+    was_approved = comment.status == CommentStatus.APPROVED
     with tracking_visibility(comment):
         _rewrite(comment=comment, body=body, user=user)
+    if was_approved and comment.status == CommentStatus.PENDING:
+        events.record("comment.held", comment=comment, actor=user)
     return comment
 
 
@@ -288,9 +293,13 @@ def comment_remove_by_author(
     ``comment``), with the access of ``comment_update``: a tombstone while it has
     visible replies, hidden otherwise. Removing a removed comment changes nothing."""
     comment = _access_for_change(comment, comment_id, user=user, edit_token=edit_token)
-    return comment_set_state(
+    was_removed = comment.is_removed
+    comment = comment_set_state(
         comment=comment, removed=True, removal_kind=RemovalKind.AUTHOR, removed_by=user
     )
+    if not was_removed:
+        events.record("comment.removed", comment=comment, actor=user)
+    return comment
 
 
 def flag_reporter_key(*, user: AnyUser, ip_hash: str) -> str:
@@ -347,6 +356,7 @@ def _hide_when_flagged_enough(*, comment: Comment) -> None:
         return
     reasons = [r for r in comment.moderation_reasons if r != FLAGGED_REASON] + [FLAGGED_REASON]
     comment_set_state(comment=comment, status=CommentStatus.PENDING, moderation_reasons=reasons)
+    events.record("comment.held", comment=comment)
 
 
 def flags_resolve(*, comment: Comment, at: datetime.datetime | None = None) -> int:

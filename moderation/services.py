@@ -51,6 +51,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from forum import events
 from forum.errors import Conflict, InvalidInput
 from forum.models import Blog, Comment, CommentStatus, Post, PostStatus, RemovalKind
 from forum.permissions import MODERATORS_GROUP, AnyUser
@@ -280,6 +281,16 @@ def _comment_conflict(verb: str, comment: Comment, *, message: str = "") -> Conf
     return Conflict(message, extra={"status": comment.status, "removed": comment.is_removed})
 
 
+# The event (forum.events) each comment action records.
+EVENT_OF_ACTION = {
+    ActionKind.APPROVE: "comment.published",
+    ActionKind.REJECT: "comment.rejected",
+    ActionKind.SPAM: "comment.spam",
+    ActionKind.REMOVE: "comment.removed",
+    ActionKind.RESTORE: "comment.restored",
+}
+
+
 @transaction.atomic
 def comment_decide(
     *,
@@ -324,6 +335,7 @@ def comment_decide(
         to_state=comment_state(comment),
         reason=reason,
     )
+    events.record(EVENT_OF_ACTION[action], comment=comment, actor=actor, data={"reason": reason})
     return CommentOutcome(comment=comment, changed=True, action=action_row)
 
 
@@ -395,6 +407,7 @@ def post_publish(*, post_id: int, actor: User, reason: str = "") -> PostOutcome:
     action = _post_audit(
         post=post, actor=actor, verb=ActionKind.PUBLISH, from_state=from_state, reason=reason
     )
+    events.record("post.published", post=post, actor=actor, data={"reason": reason})
     return PostOutcome(post=post, changed=True, action=action)
 
 
@@ -414,6 +427,7 @@ def post_reject(*, post_id: int, actor: User, reason: str = "") -> PostOutcome:
     action = _post_audit(
         post=post, actor=actor, verb=ActionKind.REJECT, from_state=from_state, reason=reason
     )
+    events.record("post.rejected", post=post, actor=actor, data={"reason": reason})
     return PostOutcome(post=post, changed=True, action=action)
 
 

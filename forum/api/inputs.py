@@ -36,6 +36,8 @@ class CommentCreateInput(serializers.Serializer):
     body = _text()
     parent = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     author_name = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=80)
+    # Reply notifications for posters without an account (forum/subscriptions.py).
+    email = serializers.EmailField(required=False, allow_blank=True, write_only=True)
 
 
 class CommentUpdateInput(serializers.Serializer):

@@ -14,7 +14,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from forum import selectors, services
+from forum import selectors, services, subscriptions
 from forum.api import inputs, thread
 from forum.api.filters import CommentFilter, PostFilter
 from forum.api.openapi import (
@@ -36,7 +36,7 @@ from forum.api.serializers import (
     ThreadCommentSerializer,
 )
 from forum.api.throttles import CommentThrottle, WriteThrottle
-from forum.identity import request_ip_hash
+from forum.identity import client_ip, request_ip_hash
 from forum.permissions import is_comment_author, is_moderator
 
 EDIT_TOKEN = "X-Edit-Token"  # noqa: S105 (a header name)
@@ -254,7 +254,9 @@ class PostThreadView(generics.GenericAPIView):
         },
         description="Post a comment, or a reply with `parent`. Anonymous without "
         "`author_name`; under that name without an account; as the caller when logged "
-        "in. `status` says whether it is published or held for moderation.",
+        "in. `status` says whether it is published or held for moderation. `email` "
+        "(posters without an account): mail me when someone replies; never shown, used "
+        "only once confirmed through the link in a confirmation mail.",
     )
     def post(self, request: Request, pk: int) -> Response:
         data = inputs.validated(inputs.CommentCreateInput, request.data)
@@ -264,7 +266,9 @@ class PostThreadView(generics.GenericAPIView):
             parent = selectors.comment_for_reply(comment_id=data["parent"])
             if parent is None:
                 raise ValidationError({"parent": ["No such comment."]})
-        comment = services.comment_create(
+        comment = subscriptions.comment_create_subscribed(
+            email=data.get("email") or "",
+            client_ip=client_ip(request),
             post=post,
             body=data["body"],
             parent=parent,

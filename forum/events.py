@@ -1,0 +1,81 @@
+"""What happened in the forum, for whoever wants to hear it (``notifications``).
+
+Every forum or moderation service that changes something someone may want to hear
+about ends with one ``record(...)`` call, inside its transaction: the event commits
+with the change or not at all. The table is append-only (nothing here updates or
+deletes a row); readers keep their own state of what they have handled.
+
+Ids are plain columns, not foreign keys: deleting a post or a comment never
+rewrites the log, and readers load what still exists when they handle an event.
+
+Kinds (``KINDS``): ``comment.published`` (created approved, or approved by a
+moderator), ``comment.held`` (created held, edited back into the queue, or taken
+down by readers' flags), ``comment.removed`` (by its author or a moderator),
+``comment.rejected``, ``comment.spam``, ``comment.restored``, ``post.published``,
+``post.rejected``, ``guest_post.submitted``. ``data`` holds what the change alone
+knows (a moderator's reason, the reasons a comment was held).
+"""
+
+from typing import Any
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+KINDS = (
+    "comment.published",
+    "comment.held",
+    "comment.removed",
+    "comment.rejected",
+    "comment.spam",
+    "comment.restored",
+    "post.published",
+    "post.rejected",
+    "guest_post.submitted",
+)
+
+
+class Event(models.Model):
+    kind = models.CharField(max_length=40)
+    created_at = models.DateTimeField(default=timezone.now)
+    blog_id = models.BigIntegerField(null=True, blank=True)
+    post_id = models.BigIntegerField(null=True, blank=True)
+    comment_id = models.BigIntegerField(null=True, blank=True)
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        app_label = "forum"
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=KINDS), name="event_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"
+
+
+def record(
+    kind: str,
+    *,
+    post: Any = None,
+    comment: Any = None,
+    actor: Any = None,
+    data: dict | None = None,
+) -> Event:
+    """Append one event (call it inside the transaction of the change it tells of).
+
+    ``comment`` implies its post and blog, ``post`` its blog.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown event kind {kind!r}")
+    if comment is not None and post is None:
+        post = comment.post
+    return Event.objects.create(
+        kind=kind,
+        comment_id=comment.pk if comment is not None else None,
+        post_id=post.pk if post is not None else None,
+        blog_id=post.blog_id if post is not None else None,
+        actor_id=actor.pk if actor is not None and actor.is_authenticated else None,
+        data=data or {},
+    )
