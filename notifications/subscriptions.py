@@ -73,7 +73,6 @@ class ReplySubscriptions:
             raise TooManyConfirmations(
                 "Too many confirmation mails were sent to this address or from your "
                 f"network. Try again in {wait} seconds, or post without an e-mail address.",
-                field="email",
                 headers={"Retry-After": str(wait)},
             )
 
