@@ -21,7 +21,7 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -134,10 +134,16 @@ def deliver(delivery: Delivery) -> bool:
 
 
 def deliver_due(*, limit: int) -> int:
-    claimed = claim(limit=limit)
-    for delivery in claimed:
-        deliver(delivery)
-    return len(claimed)
+    """Deliver up to ``limit`` due deliveries, claiming one at a time: a lease only
+    has to outlast one delivery (its timeouts), never a whole batch."""
+    done = 0
+    while done < limit:
+        claimed = claim(limit=1)
+        if not claimed:
+            break
+        deliver(claimed[0])
+        done += 1
+    return done
 
 
 def run_once(*, limit: int | None = None) -> int:
@@ -154,7 +160,8 @@ def run(*, once: bool = False, stop: threading.Event | None = None) -> None:
     stop = stop or threading.Event()
     last_watermark = 0.0
     while not stop.is_set():
-        close_old_connections()
+        if not connection.in_atomic_block:  # (tests call the command inside one)
+            close_old_connections()  # drop connections the database closed meanwhile
         done = run_once()
         if time.monotonic() - last_watermark > 60 or (once and not done):
             fanout.advance_watermark()
