@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# make demo: development settings, mail printed on the console, links to this server.
+DEMO_ENV := DEBUG=1 EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend SITE_URL=http://localhost:$(PORT)
 # PostgreSQL used by `make test` when it answers (the second database of the suite).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
@@ -27,7 +29,11 @@ demo: venv
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py import_seeds
 	DEBUG=1 $(BIN)/python manage.py demo_setup
-	DEBUG=1 $(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
+	@# The notification worker beside the server, mail printed on the console; Ctrl-C
+	@# stops both.
+	$(DEMO_ENV) $(BIN)/python manage.py run_worker & WORKER=$$!; \
+		trap 'kill $$WORKER 2>/dev/null' EXIT; \
+		$(DEMO_ENV) $(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
 
 lint: venv
 	$(BIN)/ruff check .
