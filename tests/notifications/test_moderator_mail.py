@@ -185,3 +185,19 @@ def test_a_rejected_guest_author_hears_the_reason(api_client, blog, smtp, mod):
     [told] = smtp.to("guest@example.org")
     assert "Off topic <sorry>." in text_part(told)
     assert "Off topic &lt;sorry&gt;." in html_part(told)
+
+
+@pytest.mark.moderation_policy
+def test_a_comment_the_blog_holds_reaches_the_moderators_and_their_link_publishes_it(
+    api_client, client, post, smtp, mod
+):
+    response = api_client.post(
+        f"/api/posts/{post.pk}/comments/", {"body": "New here, hello.", "author_name": "Newbie"}
+    )
+    assert response.status_code == 201 and response.json()["status"] == "pending"
+    run_worker()
+    [mail] = smtp.to("mod@example.org")
+    assert "New here, hello." in text_part(mail) and "Newbie" in mail["Subject"]
+    follow(client, link(mail, "/notify/moderate/"))
+    thread = api_client.get(f"/api/posts/{post.pk}/comments/")
+    assert [c["body"] for c in thread.json()["results"]] == ["New here, hello."]
