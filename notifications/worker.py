@@ -26,7 +26,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from notifications import fanout, mail, webhooks
-from notifications.models import Channel, Delivery, DeliveryAttempt, DeliveryStatus
+from notifications.models import (
+    Channel,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    MailAddress,
+    ModerationLink,
+)
 
 logger = logging.getLogger("notifications.worker")
 
@@ -155,6 +162,17 @@ def run_once(*, limit: int | None = None) -> int:
     return done
 
 
+def housekeeping() -> None:
+    """Forget what is no longer needed: addresses never confirmed once their link has
+    expired (with their subscriptions), and moderation links past their expiry."""
+    now = timezone.now()
+    confirm_window = datetime.timedelta(seconds=settings.NOTIFICATIONS["CONFIRM_LINK_SECONDS"])
+    MailAddress.objects.filter(
+        confirmed_at__isnull=True, created_at__lt=now - confirm_window
+    ).delete()
+    ModerationLink.objects.filter(expires_at__lt=now).delete()
+
+
 def run(*, once: bool = False, stop: threading.Event | None = None) -> None:
     """Work until ``stop`` is set (or, with ``once``, until nothing is due)."""
     stop = stop or threading.Event()
@@ -165,6 +183,7 @@ def run(*, once: bool = False, stop: threading.Event | None = None) -> None:
         done = run_once()
         if time.monotonic() - last_watermark > 60 or (once and not done):
             fanout.advance_watermark()
+            housekeeping()
             last_watermark = time.monotonic()
         if once and not done:
             return

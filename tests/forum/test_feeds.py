@@ -1,6 +1,8 @@
 """Atom feeds: valid Atom (parsed with feedparser), public content only, conditional
 GETs, a constant number of queries."""
 
+import datetime
+
 import feedparser
 import pytest
 from django.utils import timezone
@@ -105,7 +107,7 @@ def test_feeds_answer_304_to_a_current_etag_or_date(client, blog, post):
         assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
         assert client.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"]).status_code == 304
     before = client.get(f"/feeds/posts/{post.pk}/comments.atom")
-    make_comment(post, body="Second.", created_at=timezone.now() + timezone.timedelta(seconds=2))
+    make_comment(post, body="Second.", created_at=timezone.now() + datetime.timedelta(seconds=2))
     after = client.get(f"/feeds/posts/{post.pk}/comments.atom", HTTP_IF_NONE_MATCH=before["ETag"])
     assert after.status_code == 200 and after["ETag"] != before["ETag"]
 

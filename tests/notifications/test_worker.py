@@ -1,6 +1,7 @@
 """The outbox and its worker: nothing sent for a rolled-back change, nothing lost
 when a worker process is killed mid-batch, several workers share the work."""
 
+import datetime
 import os
 import signal
 import subprocess
@@ -168,3 +169,20 @@ def test_two_workers_share_the_outbox_without_sending_twice(shared_database, pos
     assert len(texts) == len(bodies)  # each exactly once
     assert all(sum(body in text for text in texts) == 1 for body in bodies)
     assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.SENT}
+
+
+def test_unconfirmed_addresses_and_expired_links_are_forgotten(api_client, post, smtp, mod):
+    from django.utils import timezone
+
+    from notifications.models import MailAddress, ModerationLink, ReplySubscription
+
+    api_client.post(f"/api/posts/{post.pk}/comments/", {"body": "Hi.", "email": "x@example.org"})
+    make_comment(post, body="Held.", status=CommentStatus.PENDING)
+    run_worker()
+    assert MailAddress.objects.exists() and ModerationLink.objects.count() == 2
+    long_ago = timezone.now() - datetime.timedelta(days=30)
+    MailAddress.objects.update(created_at=long_ago)
+    ModerationLink.objects.update(expires_at=long_ago)
+    run_worker()
+    assert not MailAddress.objects.exists() and not ReplySubscription.objects.exists()
+    assert not ModerationLink.objects.exists()
