@@ -2,6 +2,14 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 
 
+class ModeratorMail(models.TextChoices):
+    """How a moderator hears of items entering the queue (notifications/)."""
+
+    IMMEDIATE = "immediate", "Immediately"
+    HOURLY = "hourly", "Hourly digest"
+    NONE = "none", "None"
+
+
 class User(AbstractUser):
     """The forum's user. ``display_name`` is what readers see next to a comment."""
 
@@ -11,14 +19,14 @@ class User(AbstractUser):
     # Moderators: a mail per item entering the queue, one digest an hour, or none.
     moderator_mail = models.CharField(
         max_length=16,
-        choices=[("immediate", "Immediately"), ("hourly", "Hourly digest"), ("none", "None")],
-        default="immediate",
+        choices=ModeratorMail.choices,
+        default=ModeratorMail.IMMEDIATE,
     )
 
     class Meta(AbstractUser.Meta):
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(moderator_mail__in=["immediate", "hourly", "none"]),
+                condition=models.Q(moderator_mail__in=ModeratorMail.values),
                 name="user_moderator_mail_valid",
             )
         ]

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.module_loading import import_string
 
-from accounts.models import User
+from accounts.models import ModeratorMail, User
 from forum.authors import DetachMode, author_detach, author_renamed
 from forum.errors import InvalidInput
 from forum.models import Comment, Post
@@ -54,7 +54,7 @@ def user_register(*, username: str, password: str, email: str = "", display_name
     return user
 
 
-MODERATOR_MAIL_CHOICES = ("immediate", "hourly", "none")
+MODERATOR_MAIL_CHOICES = tuple(ModeratorMail.values)
 
 
 @transaction.atomic

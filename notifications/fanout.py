@@ -37,6 +37,7 @@ from notifications.models import (
     WebhookEndpoint,
 )
 from notifications.outbox import enqueue_mail, enqueue_webhook
+from notifications.services import moderation_link_create
 
 logger = logging.getLogger("notifications.worker")
 
@@ -230,8 +231,6 @@ LINK_ACTIONS = {LinkTarget.COMMENT: ("approve", "reject"), LinkTarget.POST: ("pu
 
 
 def moderation_section(*, user, target: Comment | Post) -> dict:
-    from notifications.services import moderation_link_create
-
     kind = LinkTarget.COMMENT if isinstance(target, Comment) else LinkTarget.POST
     urls = [
         (

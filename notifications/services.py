@@ -30,8 +30,6 @@ from notifications.models import (
 from notifications.outbox import enqueue_mail
 from notifications.subscriptions import confirmation_due
 
-MODERATOR_MAIL_CHOICES = ("immediate", "hourly", "none")
-
 
 @transaction.atomic
 def reply_subscription_add(*, comment: Comment, email: str) -> ReplySubscription:
