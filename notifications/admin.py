@@ -14,6 +14,7 @@ from notifications.models import (
     Delivery,
     DeliveryAttempt,
     DeliveryStatus,
+    EventReceipt,
     WebhookEndpoint,
     WebhookEvent,
 )
@@ -166,3 +167,19 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return self._allowed(request, obj)
+
+
+@admin.register(EventReceipt)
+class EventReceiptAdmin(admin.ModelAdmin):
+    """Events the worker handled recently; one whose handling failed shows the error
+    (the worker logs it too and goes on with the next)."""
+
+    list_display = ["event_id", "handled_at", "error"]
+    list_filter = [("error", admin.EmptyFieldListFilter)]
+    readonly_fields = ["event_id", "handled_at", "error"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -239,3 +239,12 @@ def test_confirmation_mails_are_rate_limited(api_client, post, smtp, settings, s
     assert Comment.objects.count() == before  # nothing was posted
     run_worker()
     assert len(smtp.messages) == 2
+
+
+@pytest.mark.parametrize("page", ["confirm", "unsubscribe", "moderate"])
+@pytest.mark.parametrize("token", ["nonsense", "e30:1xWubB:forged", "%00", "a" * 600])
+def test_a_forged_or_garbled_link_is_a_404_page_that_changes_nothing(client, db, page, token):
+    for method in (client.get, client.post):
+        response = method(f"/notify/{page}/{token}/")
+        assert response.status_code == 404
+        assert b"This link does not work" in response.content

@@ -122,6 +122,8 @@ def test_a_delivery_is_given_up_after_the_deadline_and_listed_in_the_admin(
     assert page.status_code == 200 and receiver.url.encode() in page.content
     detail = admin_client.get(f"/admin/notifications/delivery/{delivery.pk}/change/")
     assert b"503" in detail.content
+    receipts = admin_client.get("/admin/notifications/eventreceipt/")
+    assert receipts.status_code == 200
     time.sleep(1.1)
     run_worker()
     assert len(receiver.requests) == 2  # given up: never tried again
