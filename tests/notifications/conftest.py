@@ -85,23 +85,18 @@ class Receiver:
     headers_to_send: dict = field(default_factory=dict)
 
 
-@pytest.fixture
-def receiver():
-    """An HTTP server on loopback recording every request."""
+def start_receiver(*, tls_context=None, host: str = "127.0.0.1"):
+    """An HTTP(S) server on loopback recording every request: ``(state, stop)``."""
     port = free_port()
-    state = Receiver(url=f"http://127.0.0.1:{port}/hook")
+    scheme = "https" if tls_context else "http"
+    state = Receiver(url=f"{scheme}://{host}:{port}/hook")
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_POST(self):
             length = int(self.headers.get("Content-Length", 0))
             body = self.rfile.read(length)
-            state.requests.append(
-                Received(
-                    path=self.path,
-                    headers={k.lower(): v for k, v in self.headers.items()},
-                    body=body,
-                )
-            )
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            state.requests.append(Received(path=self.path, headers=headers, body=body))
             code = state.answers.pop(0) if state.answers else 200
             self.send_response(code)
             for name, value in state.headers_to_send.items():
@@ -113,11 +108,24 @@ def receiver():
             pass
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    if tls_context is not None:
+        server.socket = tls_context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+
+    def stop():
+        server.shutdown()
+        server.server_close()
+
+    return state, stop
+
+
+@pytest.fixture
+def receiver():
+    """An HTTP server on loopback recording every request."""
+    state, stop = start_receiver()
     yield state
-    server.shutdown()
-    server.server_close()
+    stop()
 
 
 @pytest.fixture(autouse=True)

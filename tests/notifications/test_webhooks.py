@@ -208,3 +208,55 @@ def test_a_blog_owner_adds_an_endpoint_for_their_own_blog_only(client, blog, rec
     bad = {**form, "blog": blog.pk, "secret": "hunter2", "url": "ftp://x.example.org/"}
     response = client.post("/admin/notifications/webhookendpoint/add/", bad)
     assert response.status_code == 200 and WebhookEndpoint.objects.count() == 1
+
+
+@pytest.fixture
+def tls_receiver(tmp_path, monkeypatch):
+    """An HTTPS receiver on loopback with a certificate for ``localhost`` only, which
+    the worker's TLS trusts (``SSL_CERT_FILE``)."""
+    import shutil
+    import ssl
+    import subprocess
+
+    from tests.notifications.conftest import start_receiver
+
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(  # noqa: S603
+        [
+            *(openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost"),
+            *("-addext", "subjectAltName=DNS:localhost"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    state, stop = start_receiver(tls_context=context, host="localhost")
+    yield state
+    stop()
+
+
+def test_https_goes_to_the_checked_address_and_verifies_the_host_name(blog, post, tls_receiver):
+    by_name = WebhookEndpoint.objects.create(
+        blog=blog, url=tls_receiver.url, events=ALL_EVENTS, secret=webhooks.new_secret()
+    )
+    # The same server by address: its certificate does not name 127.0.0.1.
+    by_address = WebhookEndpoint.objects.create(
+        blog=blog,
+        url=tls_receiver.url.replace("localhost", "127.0.0.1"),
+        events=ALL_EVENTS,
+        secret=webhooks.new_secret(),
+    )
+    make_comment(post, body="Over TLS.")
+    run_worker()
+    [received] = tls_receiver.requests
+    assert verified(by_name, received)["data"]["body"] == "Over TLS."
+    assert received.headers["host"].startswith("localhost:")
+    assert Delivery.objects.get(endpoint=by_name).status == DeliveryStatus.SENT
+    failed = Delivery.objects.get(endpoint=by_address)
+    assert failed.status == DeliveryStatus.PENDING and "certificate" in failed.last_error.lower()
