@@ -34,6 +34,14 @@ KINDS = (
     "guest_post.submitted",
 )
 
+# The event a new comment records, by the status it is created with.
+OF_NEW_COMMENT = {
+    "approved": "comment.published",
+    "pending": "comment.held",
+    "rejected": "comment.rejected",
+    "spam": "comment.spam",
+}
+
 
 class Event(models.Model):
     kind = models.CharField(max_length=40)

@@ -26,6 +26,11 @@ def test_a_published_comment_and_a_held_one(post):
     }
 
 
+def test_a_comment_the_policy_marks_spam_is_not_announced_as_held(post):
+    make_comment(post, body="Buy now.", status=CommentStatus.SPAM)
+    assert kinds() == ["comment.spam"]
+
+
 def test_imported_comments_and_posts_record_nothing(blog, post):
     make_comment(post, body="Imported.", status=CommentStatus.APPROVED, import_key="seed:1")
     services.post_create(
