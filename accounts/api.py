@@ -1,14 +1,14 @@
 """Accounts over the API: register, obtain a token, read and change oneself."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, permissions, serializers, status
+from rest_framework import generics, parsers, permissions, serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.response import Response
 
 from accounts import services
 from accounts.models import User
 from forum.api.throttles import LoginThrottle
+from forum.models import CommentStatus, FlagReason, PostStatus
 from forum.permissions import is_moderator
 
 
@@ -36,6 +36,9 @@ class MeSerializer(serializers.ModelSerializer):
 
 
 class RegisterInputSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "Registration"
+
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
     email = serializers.EmailField(required=False, allow_blank=True)
@@ -45,6 +48,9 @@ class RegisterInputSerializer(serializers.Serializer):
 
 
 class MeUpdateInputSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "MeUpdate"
+
     display_name = serializers.CharField(max_length=80, allow_blank=True, required=False)
     notify_replies = serializers.BooleanField(
         required=False, help_text="Mail me at my account's address when someone replies to me."
@@ -58,6 +64,9 @@ class MeUpdateInputSerializer(serializers.Serializer):
 
 
 class EraseInputSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "Erasure"
+
     password = serializers.CharField(max_length=128, trim_whitespace=False)
     comments = serializers.ChoiceField(
         choices=services.ErasureChoice.CHOICES,
@@ -67,12 +76,85 @@ class EraseInputSerializer(serializers.Serializer):
     )
 
 
+# --- the export's shape (accounts.services.user_export) ------------------------------
+
+
+class _ExportAccountSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    display_name = serializers.CharField()
+    email = serializers.CharField(help_text="Empty when no address was given.")
+    date_joined = serializers.DateTimeField()
+    last_login = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        ref_name = "ExportAccount"
+
+
+class _ExportPostRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+    class Meta:
+        ref_name = "ExportPostRef"
+
+
+class _ExportCommentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    post = _ExportPostRefSerializer()
+    parent = serializers.IntegerField(allow_null=True)
+    body = serializers.CharField()
+    status = serializers.ChoiceField(choices=CommentStatus.choices)
+    removed = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    edited_at = serializers.DateTimeField(allow_null=True)
+
+    class Meta:
+        ref_name = "ExportComment"
+
+
+class _ExportPostSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    status = serializers.ChoiceField(choices=PostStatus.choices)
+    body = serializers.CharField()
+
+    class Meta:
+        ref_name = "ExportPost"
+
+
+class _ExportFlagSerializer(serializers.Serializer):
+    comment = serializers.IntegerField()
+    reason = serializers.ChoiceField(choices=FlagReason.choices)
+    note = serializers.CharField()
+
+    class Meta:
+        ref_name = "ExportFlag"
+
+
+class AccountExportSerializer(serializers.Serializer):
+    """Describes ``accounts.services.user_export`` for the schema (the view sends the
+    service's dict as it is)."""
+
+    account = _ExportAccountSerializer()
+    comments = _ExportCommentSerializer(many=True, help_text="Oldest first.")
+    posts = _ExportPostSerializer(many=True, help_text="Guest posts submitted from the account.")
+    flags = _ExportFlagSerializer(many=True)
+
+    class Meta:
+        ref_name = "AccountExport"
+
+
 class RegisterView(generics.GenericAPIView):
     permission_classes = [permissions.AllowAny]
     throttle_classes = [LoginThrottle]
     serializer_class = RegisterInputSerializer
 
-    @extend_schema(request=RegisterInputSerializer, responses={201: MeSerializer})
+    @extend_schema(
+        operation_id="register_account",
+        request=RegisterInputSerializer,
+        responses={201: MeSerializer},
+        auth=[],
+    )
     def post(self, request):
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -89,17 +171,20 @@ class MeView(generics.GenericAPIView):
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = MeSerializer
 
+    @extend_schema(operation_id="get_me")
     def get(self, request):
         return Response(MeSerializer(request.user).data)
 
-    @extend_schema(request=MeUpdateInputSerializer, responses={200: MeSerializer})
+    @extend_schema(
+        operation_id="update_me", request=MeUpdateInputSerializer, responses={200: MeSerializer}
+    )
     def patch(self, request):
         data = MeUpdateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.user_update(user=request.user, **data.validated_data)
         return Response(MeSerializer(user).data)
 
-    @extend_schema(request=EraseInputSerializer, responses={204: None})
+    @extend_schema(operation_id="erase_me", request=EraseInputSerializer, responses={204: None})
     def delete(self, request):
         """Erase the caller's account (the password confirms it)."""
         data = EraseInputSerializer(data=request.data)
@@ -113,12 +198,29 @@ class MeExportView(generics.GenericAPIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="export_me", responses={200: AccountExportSerializer})
     def get(self, request):
         return Response(services.user_export(user=request.user))
 
 
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(
+        help_text="Send it as `Authorization: Bearer <token>` (or `Token <token>`)."
+    )
+
+    class Meta:
+        ref_name = "Token"
+
+
 class TokenView(ObtainAuthToken):
-    """``{"username", "password"}`` → ``{"token"}``; send ``Authorization: Token <key>``."""
+    """``{"username", "password"}`` → ``{"token"}``; send ``Authorization: Bearer <token>``
+    (or ``Token <token>``). The same account always gets the same token. Needs no
+    authentication (a stale ``Authorization`` header is ignored here)."""
 
     throttle_classes = [LoginThrottle]
+    authentication_classes: list = []
+    parser_classes = [parsers.JSONParser]
+
+    @extend_schema(operation_id="obtain_token", responses={200: TokenSerializer}, auth=[])
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -109,6 +110,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything that may answer: every /api/ answer, errors too, gets CORS headers.
+    "corsheaders.middleware.CorsMiddleware",
+    # /api/ answers JSON errors, whatever DEBUG is, and refuses bodies that are not JSON.
+    "forum.api.middleware.JsonErrorsMiddleware",
+    "forum.api.middleware.JsonBodyOnlyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -254,15 +260,18 @@ WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)
 
 # --- REST framework ---------------------------------------------------------
 REST_FRAMEWORK = {
+    # Authorization: Bearer <token> (or Token <token>); the session for the admin's users.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    # JSON bodies only (forum/api/middleware.py refuses others with 415 before any view).
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "forum.api.pagination.PageNumberPagination",
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
-    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    # JSON whatever DEBUG is (the browsable rendering is /api/docs/).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "forum.api.openapi.ForumAutoSchema",
     "EXCEPTION_HANDLER": "forum.api.error_handlers.exception_handler",
     "PAGE_SIZE": 50,
@@ -278,14 +287,40 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "forum.api.openapi.postprocess_limits",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "CommentStatusEnum": "forum.models.CommentStatus",
         "PostStatusEnum": "forum.models.PostStatus",
         "ErasureCommentsEnum": "accounts.services.ErasureChoice.CHOICES",
         "ModerationTargetKindEnum": "moderation.models.TargetKind",
         "ModerationActionEnum": "moderation.models.ActionKind",
+        "CommentActionEnum": "moderation.services.COMMENT_ACTIONS",
+        "PostActionEnum": "moderation.services.POST_ACTIONS",
+        "ExpectedStateEnum": "moderation.services.COMMENT_STATES",
+        "FlagReasonEnum": "forum.models.FlagReason",
+        "RemovalKindEnum": "forum.models.RemovalKind",
     },
 }
+
+# --- Cross-origin browser access (django-cors-headers) ----------------------------
+# Off unless CORS_ALLOWED_ORIGINS names origins ("https://app.example.org,..."). Only the
+# API answers cross-origin; credentials (cookies) are never shared: browser apps send
+# Authorization: Bearer <token>.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_HEADERS = [
+    "accept",
+    "authorization",
+    "content-type",
+    "if-none-match",
+    "x-edit-token",
+]
+CORS_EXPOSE_HEADERS = ["ETag", "X-Edit-Token", "Retry-After", "Location"]
+CORS_PREFLIGHT_MAX_AGE = 3600
 
 # --- Rate limits (forum/ratelimit.py; counters in Redis or the database) -------
 # RATE_LIMIT_<SCOPE>="2/min,10/hour" overrides a scope; an empty value disables it.

@@ -76,6 +76,9 @@ class QueueFilterInput(serializers.Serializer):
 
 
 class _PostRef(serializers.Serializer):
+    class Meta:
+        ref_name = "PostRef"
+
     id = serializers.IntegerField()
     title = serializers.CharField()
 
@@ -119,6 +122,7 @@ class QueueView(generics.GenericAPIView):
     filter_backends: list = []
 
     @extend_schema(
+        operation_id="moderation_queue",
         parameters=[QueueFilterInput],
         responses={200: QueueItemSerializer(many=True), **_REFUSALS},
     )
@@ -133,6 +137,9 @@ class QueueView(generics.GenericAPIView):
 
 
 class CommentDecisionInput(serializers.Serializer):
+    class Meta:
+        ref_name = "CommentAction"
+
     action = serializers.ChoiceField(choices=list(services.COMMENT_ACTIONS))
     reason = serializers.CharField(
         required=False,
@@ -152,10 +159,21 @@ class CommentDecisionInput(serializers.Serializer):
 
 
 class PostDecisionInput(serializers.Serializer):
+    class Meta:
+        ref_name = "PostAction"
+
     action = serializers.ChoiceField(choices=list(services.POST_ACTIONS))
     reason = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=services.REASON_MAX_LENGTH
     )
+
+
+class _BlankAsNullChoiceField(serializers.ChoiceField):
+    """A choice stored as "" for "none" (``Comment.removal_kind``), sent as null: an
+    enum in the schema never holds ""."""
+
+    def to_representation(self, value):
+        return None if value in ("", None) else super().to_representation(value)
 
 
 class CommentDecisionSerializer(serializers.Serializer):
@@ -166,11 +184,11 @@ class CommentDecisionSerializer(serializers.Serializer):
     parent = serializers.IntegerField(source="comment.parent_id", allow_null=True)
     status = serializers.ChoiceField(choices=CommentStatus.choices, source="comment.status")
     removed = serializers.BooleanField(source="comment.is_removed")
-    removal_kind = serializers.ChoiceField(
+    removal_kind = _BlankAsNullChoiceField(
         choices=RemovalKind.choices,
         source="comment.removal_kind",
-        allow_blank=True,
-        help_text="Empty unless removed.",
+        allow_null=True,
+        help_text="Who removed it (author or moderator); null unless removed.",
     )
     moderation_reasons = serializers.ListField(
         child=serializers.CharField(), source="comment.moderation_reasons"
@@ -212,6 +230,7 @@ class CommentDecisionView(generics.GenericAPIView):
     serializer_class = CommentDecisionSerializer
 
     @extend_schema(
+        operation_id="decide_comment",
         request=CommentDecisionInput,
         responses={
             200: CommentDecisionSerializer,
@@ -240,6 +259,7 @@ class PostDecisionView(generics.GenericAPIView):
     serializer_class = PostDecisionSerializer
 
     @extend_schema(
+        operation_id="decide_post",
         request=PostDecisionInput,
         responses={
             200: PostDecisionSerializer,
@@ -277,6 +297,9 @@ class ModerationActionFilter(django_filters.FilterSet):
 
 
 class _ActorSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "Actor"
+
     id = serializers.IntegerField()
     username = serializers.CharField()
     display_name = serializers.CharField(source="public_name")
@@ -314,6 +337,9 @@ class ModerationLogView(generics.ListAPIView):
     def get_queryset(self) -> QuerySet[ModerationAction]:
         return selectors.action_list()
 
-    @extend_schema(responses={200: ModerationActionSerializer(many=True), **_REFUSALS})
+    @extend_schema(
+        operation_id="moderation_log",
+        responses={200: ModerationActionSerializer(many=True), **_REFUSALS},
+    )
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)

@@ -14,7 +14,6 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
 from django_filters.fields import IsoDateTimeField
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 
@@ -72,7 +71,7 @@ class SafeIsoDateTimeFilter(filters.IsoDateTimeFilter):
     field_class = SafeIsoDateTimeField
 
 
-@extend_schema_field(OpenApiTypes.INT)
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
 class IdFilter(filters.NumberFilter):
     """A row id: a positive integer that fits the column."""
 

@@ -33,6 +33,9 @@ def _text(**kwargs) -> serializers.CharField:
 
 
 class CommentCreateInput(serializers.Serializer):
+    class Meta:
+        ref_name = "NewComment"
+
     body = _text()
     parent = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     author_name = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=80)
@@ -41,15 +44,24 @@ class CommentCreateInput(serializers.Serializer):
 
 
 class CommentUpdateInput(serializers.Serializer):
+    class Meta:
+        ref_name = "CommentEdit"
+
     body = _text()
 
 
 class FlagInput(serializers.Serializer):
+    class Meta:
+        ref_name = "NewFlag"
+
     reason = serializers.ChoiceField(choices=FlagReason.choices)
     note = StrictCharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
 class GuestPostInput(serializers.Serializer):
+    class Meta:
+        ref_name = "GuestPostSubmission"
+
     blog = serializers.SlugField(max_length=100)
     title = StrictCharField(max_length=300)
     body = _text()

@@ -5,11 +5,18 @@ error answers DRF and the services can give, in DRF's shapes, unless a view says
 more. The documented error answers views name in ``extend_schema`` (``NOT_FOUND``,
 ``CONFLICT`` ... or ``error_response(description)``) and the ``X-Edit-Token``
 header are defined here once, for the forum's views and the moderation API alike.
+
+``postprocess_limits`` (a ``POSTPROCESSING_HOOKS`` entry) writes into every
+operation what the server enforces: id ranges, and ``security: []`` where no
+authentication is needed.
 """
 
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
+
+from forum.api.filters import MAX_ID  # ids are 1..MAX_ID
 
 # --- documented error answers --------------------------------------------------------
 
@@ -39,26 +46,27 @@ EDIT_TOKEN_HEADER = OpenApiParameter(
 
 # --- the AutoSchema ------------------------------------------------------------------
 
-ERROR_COMPONENT = {
-    "type": "object",
-    "properties": {"detail": {"type": "string"}},
-    "required": ["detail"],
-}
 VALIDATION_ERROR_COMPONENT = {
     "type": "object",
     "description": "Field errors: {field: [messages]}, or {detail: message}.",
     "additionalProperties": {},
 }
+RETRY_AFTER_HEADER = {
+    "Retry-After": {
+        "schema": {"type": "integer", "minimum": 0},
+        "description": "Seconds to wait before trying again.",
+    }
+}
 
 _GENERIC = {
-    "400": ("Invalid input.", VALIDATION_ERROR_COMPONENT),
-    "401": ("Authentication credentials were not provided or are invalid.", ERROR_COMPONENT),
-    "403": ("Not allowed.", ERROR_COMPONENT),
-    "404": ("Not found.", ERROR_COMPONENT),
+    "400": "Invalid input.",
+    "401": "Authentication credentials were not provided or are invalid.",
+    "403": "Not allowed.",
+    "404": "Not found.",
 }
-_WRITES = {"429": ("Throttled: retry after Retry-After seconds.", ERROR_COMPONENT)}
-# Operations that read a request body: DRF refuses a body it has no parser for.
-_BODIES = {"415": ("Unsupported media type (Content-Type) of the body.", ERROR_COMPONENT)}
+_WRITES = {"429": "Throttled: retry after Retry-After seconds."}
+# Operations that read a request body: a body that is not JSON is refused.
+_BODIES = {"415": "Unsupported media type: the body must be JSON (Content-Type: application/json)."}
 
 
 class ForumAutoSchema(AutoSchema):
@@ -78,6 +86,18 @@ class ForumAutoSchema(AutoSchema):
         finally:
             self.method = "DELETE"
 
+    def _error_ref(self, code: str) -> dict:
+        if code == "400":
+            component = ResolvedComponent(
+                name="ValidationError",
+                type=ResolvedComponent.SCHEMA,
+                object="ValidationError",
+                schema=VALIDATION_ERROR_COMPONENT,
+            )
+            self.registry.register_on_missing(component)
+            return component.ref
+        return self.resolve_serializer(ErrorDetail, "response").ref
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         generic = dict(_GENERIC)
@@ -86,9 +106,33 @@ class ForumAutoSchema(AutoSchema):
         reads_body = self.method in ("PUT", "PATCH", "POST") or self._declares_delete_body()
         if reads_body and self.get_request_serializer() is not None:
             generic.update(_BODIES)
-        for code, (description, schema) in generic.items():
+        for code, description in generic.items():
             responses.setdefault(
                 code,
-                {"description": description, "content": {"application/json": {"schema": schema}}},
+                {
+                    "description": description,
+                    "content": {"application/json": {"schema": self._error_ref(code)}},
+                },
             )
+        if "429" in responses:
+            responses["429"].setdefault("headers", {}).update(RETRY_AFTER_HEADER)
         return responses
+
+
+def postprocess_limits(result, generator, request, public):
+    """Say on every operation, present or future, what the server enforces:
+
+    - an integer path parameter is a row id, 1..MAX_ID (what ``<int:pk>`` and the
+      lookups accept without overflowing);
+    - an operation that needs no authentication (``extend_schema(auth=[])``, such as
+      the token endpoint) has ``security: []``, not an absent list a generator may
+      fill in from elsewhere."""
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            operation.setdefault("security", [])
+            for parameter in operation.get("parameters", ()):
+                schema = parameter.get("schema", {})
+                if parameter.get("in") == "path" and schema.get("type") == "integer":
+                    schema.setdefault("minimum", 1)
+                    schema.setdefault("maximum", MAX_ID)
+    return result

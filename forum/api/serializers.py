@@ -10,7 +10,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from forum.models import Blog, Comment, CommentStatus, Post
+from forum.models import Blog, Comment, CommentStatus, FlagReason, Post
 from forum.selectors import comment_as_dict, comment_row
 
 
@@ -135,7 +135,7 @@ class CreatedCommentSerializer(OwnCommentSerializer):
 class FlagSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     comment = serializers.IntegerField(source="comment_id", read_only=True)
-    reason = serializers.CharField(read_only=True)
+    reason = serializers.ChoiceField(choices=FlagReason.choices, read_only=True)
     note = serializers.CharField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
 

@@ -32,7 +32,7 @@ MAX_REPLIES_LIMIT = 10_000
 _CURSOR = re.compile(r"[ab][0-9]{6}")  # after/before + a top-level path
 
 SCHEMA_PARAMETERS = [
-    OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH),
+    OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The post's id."),
     OpenApiParameter(
         CURSOR_PARAM,
         str,
@@ -43,7 +43,7 @@ SCHEMA_PARAMETERS = [
     ),
     OpenApiParameter(
         REPLIES_LIMIT_PARAM,
-        int,
+        {"type": "integer", "minimum": 0, "maximum": MAX_REPLIES_LIMIT},
         description="Send at most this many replies under each top-level comment: the "
         "first ones in display order, at any depth (0: top-level comments only). "
         "`reply_count` still counts every visible reply, so a comment whose `replies` "

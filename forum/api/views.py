@@ -7,7 +7,7 @@ thread read from ``forum.api.thread``, every write from ``forum.services``, whic
 checks access itself (``forum.access.comment_access``)."""
 
 from django.http import HttpResponseBase
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
@@ -42,6 +42,7 @@ from forum.permissions import is_comment_author, is_moderator
 EDIT_TOKEN = "X-Edit-Token"  # noqa: S105 (a header name)
 
 
+@extend_schema_view(get=extend_schema(operation_id="list_blogs"))
 class BlogListView(generics.ListAPIView):
     """Blogs by name, with their number of published posts."""
 
@@ -51,6 +52,7 @@ class BlogListView(generics.ListAPIView):
         return selectors.blog_list()
 
 
+@extend_schema_view(get=extend_schema(operation_id="get_blog"))
 class BlogDetailView(generics.RetrieveAPIView):
     serializer_class = BlogSerializer
     lookup_field = "slug"
@@ -59,6 +61,7 @@ class BlogDetailView(generics.RetrieveAPIView):
         return selectors.blog_list()
 
 
+@extend_schema_view(get=extend_schema(operation_id="list_posts"))
 class PostListView(generics.ListAPIView):
     """Published posts, newest first unless ``ordering`` says otherwise."""
 
@@ -69,6 +72,7 @@ class PostListView(generics.ListAPIView):
         return selectors.post_list()
 
 
+@extend_schema_view(get=extend_schema(operation_id="get_post"))
 class PostDetailView(generics.RetrieveAPIView):
     """A published post (404 for any other)."""
 
@@ -78,6 +82,7 @@ class PostDetailView(generics.RetrieveAPIView):
         return selectors.post_list()
 
 
+@extend_schema_view(get=extend_schema(operation_id="list_comments"))
 class CommentListView(generics.ListAPIView):
     """Comments by post, in thread order (``ordering=created_at`` or ``-created_at``
     sorts by time instead). The public sees approved comments on published posts
@@ -110,6 +115,7 @@ class CommentDetailView(generics.GenericAPIView):
         )
 
     @extend_schema(
+        operation_id="get_comment",
         parameters=[EDIT_TOKEN_HEADER],
         responses={200: OwnCommentSerializer, 404: NOT_FOUND},
         description="The public shape; authors and moderators also get moderation_reasons.",
@@ -120,6 +126,7 @@ class CommentDetailView(generics.GenericAPIView):
         return Response(serializer(comment).data)
 
     @extend_schema(
+        operation_id="update_comment",
         parameters=[EDIT_TOKEN_HEADER],
         request=inputs.CommentUpdateInput,
         responses={
@@ -140,6 +147,7 @@ class CommentDetailView(generics.GenericAPIView):
         return Response(OwnCommentSerializer(comment).data)
 
     @extend_schema(
+        operation_id="delete_comment",
         parameters=[EDIT_TOKEN_HEADER],
         responses={204: None, 403: FORBIDDEN, 404: NOT_FOUND},
         description="Leaves a tombstone 'removed by its author' while the comment has "
@@ -162,6 +170,7 @@ class CommentFlagView(generics.GenericAPIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="flag_comment",
         request=inputs.FlagInput,
         responses={
             201: FlagSerializer,
@@ -195,6 +204,7 @@ class GuestPostCreateView(generics.GenericAPIView):
     throttle_classes = [WriteThrottle]
 
     @extend_schema(
+        operation_id="submit_guest_post",
         request=inputs.GuestPostInput,
         responses={201: GuestPostSerializer, 429: THROTTLED},
     )
@@ -219,7 +229,9 @@ class GuestPostDetailView(generics.GenericAPIView):
     serializer_class = GuestPostSerializer
 
     @extend_schema(
-        parameters=[EDIT_TOKEN_HEADER], responses={200: GuestPostSerializer, 404: NOT_FOUND}
+        operation_id="get_guest_post",
+        parameters=[EDIT_TOKEN_HEADER],
+        responses={200: GuestPostSerializer, 404: NOT_FOUND},
     )
     def get(self, request: Request, pk: int) -> Response:
         post = selectors.guest_post_get_for_submitter(
@@ -244,6 +256,7 @@ class PostThreadView(generics.GenericAPIView):
     throttle_classes = [CommentThrottle]
 
     @extend_schema(
+        operation_id="create_comment",
         request=inputs.CommentCreateInput,
         responses={
             201: CreatedCommentSerializer,
@@ -293,6 +306,7 @@ class PostThreadView(generics.GenericAPIView):
         return super().perform_content_negotiation(request, force)
 
     @extend_schema(
+        operation_id="get_thread",
         parameters=thread.SCHEMA_PARAMETERS,
         responses={
             200: ThreadCommentSerializer(many=True),

@@ -253,7 +253,7 @@ def test_a_decision_answers_the_new_state_and_whether_it_changed(moderator_clien
         "parent": None,
         "status": "rejected",
         "removed": False,
-        "removal_kind": "",
+        "removal_kind": None,
         "moderation_reasons": [],
         "changed": True,
         "log_entry": entry.pk,

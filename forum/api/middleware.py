@@ -1,0 +1,98 @@
+"""What every request under ``/api/`` gets whatever view (or no view) answers it.
+
+- ``JsonBodyOnlyMiddleware``: a write whose body is not JSON is refused with 415
+  before any view, throttle or authentication runs. Browsers send form-encoded,
+  multipart and text/plain bodies cross-origin without a preflight (and anonymous
+  API writes carry no CSRF token), so accepting them would let any web page post
+  comments, flags and guest posts from its visitors' addresses. Checking here,
+  rather than in each view's parsers alone, covers every endpoint, including one
+  that never reads its body. (DRF's parsers are JSON-only too:
+  ``REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"]``.)
+- ``JsonErrorsMiddleware``: an error answered as HTML under ``/api/`` (Django's
+  404 and 500 pages, the debug pages when ``DEBUG`` is on, a 405 from a non-DRF
+  view) becomes ``{"detail": ...}`` with the same status and headers.
+"""
+
+from http import HTTPStatus
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+API_PREFIX = "/api/"
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Headers of the original answer worth keeping on its JSON replacement.
+_KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "Vary")
+
+
+def is_api(request: HttpRequest) -> bool:
+    return request.path_info.startswith(API_PREFIX)
+
+
+def is_json_media_type(content_type: str) -> bool:
+    """``application/json`` or ``application/<something>+json``, any parameters."""
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+def _has_body(request: HttpRequest) -> bool:
+    if request.META.get("HTTP_TRANSFER_ENCODING"):
+        return True
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0) > 0
+    except ValueError:
+        return True  # a malformed length is not an empty body
+
+
+def unsupported_media_type(content_type: str) -> JsonResponse:
+    shown = content_type.split(";", 1)[0].strip() or "none"
+    return JsonResponse(
+        {
+            "detail": f'Unsupported media type "{shown}" in request: '
+            "send the body as JSON (Content-Type: application/json)."
+        },
+        status=415,
+    )
+
+
+class JsonBodyOnlyMiddleware:
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if (
+            request.method in WRITE_METHODS
+            and is_api(request)
+            and _has_body(request)
+            and not is_json_media_type(request.META.get("CONTENT_TYPE", ""))
+        ):
+            return unsupported_media_type(request.META.get("CONTENT_TYPE", ""))
+        return self.get_response(request)
+
+
+class JsonErrorsMiddleware:
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code >= 400
+            and is_api(request)
+            and not response.get("Content-Type", "").startswith("application/json")
+            and not getattr(response, "streaming", False)
+        ):
+            return self._as_json(response)
+        return response
+
+    @staticmethod
+    def _as_json(response: HttpResponse) -> JsonResponse:
+        try:
+            phrase = HTTPStatus(response.status_code).phrase
+        except ValueError:
+            phrase = "Error"
+        replacement = JsonResponse({"detail": f"{phrase}."}, status=response.status_code)
+        for header in _KEPT_HEADERS:
+            if header in response:
+                replacement[header] = response[header]
+        return replacement
