@@ -18,6 +18,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
 from forum import services
 from forum.display import ANONYMOUS_NAME
@@ -30,6 +32,14 @@ EXCERPT_LENGTH = 60
 
 def excerpt(text: str) -> str:
     return _excerpt(text, EXCERPT_LENGTH)
+
+
+def thread_api_url(post_id: int) -> str:
+    return reverse("post-thread", kwargs={"pk": post_id})
+
+
+def api_link(url: str) -> str:
+    return format_html('<a href="{}">{}</a>', url, url)
 
 
 @admin.register(Blog)
@@ -86,9 +96,19 @@ class PostAdmin(admin.ModelAdmin):
     search_fields = ("title", "body", "author_name")
     date_hierarchy = "published_at"
     raw_id_fields = ("author",)
-    readonly_fields = ("comment_count", "top_seq", "import_key", "created_at", "updated_at")
+    readonly_fields = (
+        "api_thread",
+        "comment_count",
+        "top_seq",
+        "import_key",
+        "created_at",
+        "updated_at",
+    )
     fieldsets = (
-        (None, {"fields": ("blog", "title", "slug", "body", "status", "published_at")}),
+        (
+            None,
+            {"fields": ("blog", "title", "slug", "body", "status", "published_at", "api_thread")},
+        ),
         ("Author", {"fields": ("author", "author_name")}),
         ("Guest post", {"fields": ("is_guest", "guest_number", "submitter_email")}),
         (
@@ -108,6 +128,17 @@ class PostAdmin(admin.ModelAdmin):
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
         services.posts_delete(posts=queryset)
+
+    def view_on_site(self, obj: Post) -> str:
+        """The admin's "View on site": the post's thread in the API."""
+        return thread_api_url(obj.pk)
+
+    @admin.display(description="thread in the API")
+    def api_thread(self, obj: Post) -> str:
+        if obj.pk is None:
+            return "-"
+        suffix = "" if obj.status == PostStatus.PUBLISHED else " (404 until published)"
+        return format_html("{}{}", api_link(thread_api_url(obj.pk)), suffix)
 
 
 class RemovedFilter(admin.SimpleListFilter):
@@ -151,7 +182,7 @@ class CommentAdmin(admin.ModelAdmin):
     search_fields = ("body", "author_name")
     ordering = ("-created_at", "-id")
     fieldsets = (
-        (None, {"fields": ("post", "parent", "depth", "path", "body")}),
+        (None, {"fields": ("post", "parent", "depth", "path", "body", "api_links")}),
         ("Author", {"fields": ("author", "author_name")}),
         (
             "State",
@@ -171,6 +202,7 @@ class CommentAdmin(admin.ModelAdmin):
     )
     # Also what a superuser sees: there is nothing to edit here (see the module doc).
     readonly_fields = (
+        "api_links",
         "post",
         "parent",
         "depth",
@@ -220,3 +252,16 @@ class CommentAdmin(admin.ModelAdmin):
     @admin.display(description="removed", boolean=True, ordering="removed_at")
     def removed(self, obj: Comment) -> bool:
         return obj.removed_at is not None
+
+    def view_on_site(self, obj: Comment) -> str:
+        """The admin's "View on site": the thread the comment belongs to, in the API."""
+        return thread_api_url(obj.post_id)
+
+    @admin.display(description="in the API")
+    def api_links(self, obj: Comment) -> str:
+        comment_url = reverse("comment-detail", kwargs={"pk": obj.pk})
+        return format_html(
+            "thread: {}<br>comment: {}",
+            api_link(thread_api_url(obj.post_id)),
+            api_link(comment_url),
+        )

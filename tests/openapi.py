@@ -2,10 +2,13 @@
 the project serves (drf-spectacular), with openapi-core: path, method, status code
 and body must all be documented."""
 
+import copy
+import json
 from functools import cache
 
 from django.test.utils import override_settings
 from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.renderers import OpenApiJsonRenderer
 from openapi_core import OpenAPI
 from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
 from rest_framework.test import APIClient
@@ -14,15 +17,17 @@ UNCHECKED_PREFIXES = ("/api/schema/", "/api/docs/")
 
 
 @cache
-def served_openapi() -> OpenAPI:
-    # The schema as /api/schema/ serves it (no request: every operation, public).
+def served_schema() -> dict:
+    """The schema as /api/schema/ serves it (no request: every operation, public),
+    as a dict."""
     with override_settings(ALLOWED_HOSTS=["*"]):
         schema = SchemaGenerator().get_schema(request=None, public=True)
-    import json
+    return json.loads(OpenApiJsonRenderer().render(schema, renderer_context={}))
 
-    from drf_spectacular.renderers import OpenApiJsonRenderer
 
-    document = json.loads(OpenApiJsonRenderer().render(schema, renderer_context={}))
+@cache
+def served_openapi() -> OpenAPI:
+    document = copy.deepcopy(served_schema())
     document["servers"] = [{"url": "http://testserver"}]
     return OpenAPI.from_dict(document)
 

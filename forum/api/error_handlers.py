@@ -14,6 +14,7 @@ keep the HTML pages.
 
 from django.http import JsonResponse
 from django.views import defaults
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -29,6 +30,12 @@ def exception_handler(exc, context):
             data = {exc.field: [exc.message]}
         data.update(exc.extra)
         return Response(data, status=exc.status_code, headers=exc.headers)
+    if isinstance(exc, NotAuthenticated):
+        # No credentials at all (a wrong token is an AuthenticationFailed saying so).
+        exc = NotAuthenticated(
+            "Authentication credentials were not provided: send "
+            "'Authorization: Bearer <token>' (token from POST /api/auth/token/)."
+        )
     return drf_exception_handler(exc, context)
 
 

@@ -232,3 +232,28 @@ def test_admin_changes_to_a_post_retire_its_cached_thread_pages(
             )
     assert response.status_code == 302
     assert api_client.get(url).status_code == 404
+
+
+def view_on_site_href(page) -> str:
+    """The href of the change form's "View on site" button."""
+    html = page.content.decode()
+    link = html[: html.index('class="viewsitelink"')]
+    return link[link.rindex('href="') + len('href="') :].split('"', 1)[0]
+
+
+def test_a_posts_admin_page_links_its_api_thread_and_view_on_site_follows_it(admin_client, post):
+    page = admin_client.get(reverse("admin:forum_post_change", args=[post.pk]))
+    thread = f"/api/posts/{post.pk}/comments/"
+    assert f'<a href="{thread}">'.encode() in page.content
+    assert view_on_site_href(page) == thread
+    followed = admin_client.get(thread)
+    assert followed.status_code == 200
+    assert followed["Content-Type"] == "application/json"
+
+
+def test_a_comments_admin_page_links_its_thread_and_itself_in_the_api(admin_client, post):
+    comment = make_comment(post=post, body="hello")
+    page = admin_client.get(reverse("admin:forum_comment_change", args=[comment.pk]))
+    assert f'<a href="/api/posts/{post.pk}/comments/">'.encode() in page.content
+    assert f'<a href="/api/comments/{comment.pk}/">'.encode() in page.content
+    assert view_on_site_href(page) == f"/api/posts/{post.pk}/comments/"
