@@ -145,7 +145,10 @@ class AccountExportSerializer(serializers.Serializer):
 
 
 class RegisterView(generics.GenericAPIView):
+    """Create an account. Needs no authentication (a stale token is ignored here)."""
+
     permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
     throttle_classes = [LoginThrottle]
     serializer_class = RegisterInputSerializer
 
