@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 # make demo: development settings, mail printed on the console, links to this server.
-DEMO_ENV := DEBUG=1 EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend SITE_URL=http://localhost:$(PORT)
+DEMO_ENV := DEBUG=1 EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend SITE_URL=http://127.0.0.1:$(PORT)
 # PostgreSQL used by `make test` when it answers (the second database of the suite).
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
@@ -15,25 +15,42 @@ TEST_ENV := DEBUG=0 SECRET_KEY=test-only-secret-key ALLOWED_HOSTS=testserver,loc
 CHROMIUM := /usr/bin/chromium
 BROWSER_CHECK := [ -x $(CHROMIUM) ] || echo "== SKIPPED: browser test (no $(CHROMIUM); apt-get install chromium)"
 
-.PHONY: venv demo test test-sqlite test-postgres lint format bench clean
+.PHONY: venv demo demo-reset test test-sqlite test-postgres lint format bench clean
 
-$(BIN)/.installed: pyproject.toml
+# Two install stamps: `make demo` installs the runtime dependencies only (`pip install -e .`);
+# `make test` and the other tool targets add the dev extra (test tools, linters, generators).
+RUNTIME := $(BIN)/.installed-runtime
+DEV := $(BIN)/.installed-dev
+
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+
+$(RUNTIME): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
 	touch $@
 
-venv: $(BIN)/.installed
+$(DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $@ $(RUNTIME)
 
-demo: venv
+venv: $(DEV)
+
+# Serves on 127.0.0.1:$(PORT), the address it prints (DEBUG=1 allows localhost and 127.0.0.1).
+demo: $(RUNTIME)
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py import_seeds
-	DEBUG=1 $(BIN)/python manage.py demo_setup
+	DEBUG=1 $(BIN)/python manage.py demo_setup --base-url http://127.0.0.1:$(PORT)
+	@echo "== Open http://127.0.0.1:$(PORT)/ (the API root; the admin is at http://127.0.0.1:$(PORT)/admin/). Ctrl-C stops."
 	@# The notification worker beside the server, mail printed on the console; Ctrl-C
 	@# stops both.
 	$(DEMO_ENV) $(BIN)/python manage.py run_worker & WORKER=$$!; \
 		trap 'kill $$WORKER 2>/dev/null' EXIT; \
-		$(DEMO_ENV) $(BIN)/python manage.py runserver 0.0.0.0:$(PORT)
+		$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+# Start the demo over: a new SQLite database, so a fresh moderation queue.
+demo-reset:
+	rm -f db.sqlite3 db.sqlite3-wal db.sqlite3-shm
+	$(MAKE) demo
 
 lint: venv
 	$(BIN)/ruff check .
