@@ -11,6 +11,7 @@ generator's own warnings fail the test: a schema it only half understands would
 give a client with missing pieces.
 """
 
+import contextlib
 import importlib
 import json
 import os
@@ -100,7 +101,15 @@ def forum(settings, blog):
     return post, top
 
 
-def test_a_generated_client_runs_the_newcomers_scenario(client_package, live_server, forum):
+@pytest.fixture
+def opened():
+    """Enters the generated clients and closes them (and their keep-alive connections,
+    which hold the live server's request threads and their database connections)."""
+    with contextlib.ExitStack() as stack:
+        yield stack.enter_context
+
+
+def test_a_generated_client_runs_the_newcomers_scenario(client_package, live_server, forum, opened):
     post, top = forum
     c = client_package
     models = importlib.import_module(f"{PACKAGE}.models")
@@ -124,7 +133,7 @@ def test_a_generated_client_runs_the_newcomers_scenario(client_package, live_ser
         operation(f"moderation.{name}") for name in ("moderation_queue", "decide_comment")
     )
 
-    anonymous = c.Client(base_url=live_server.url, raise_on_unexpected_status=True)
+    anonymous = opened(c.Client(base_url=live_server.url, raise_on_unexpected_status=True))
 
     # 1. List
     listed = list_posts.sync(client=anonymous)
@@ -152,8 +161,10 @@ def test_a_generated_client_runs_the_newcomers_scenario(client_package, live_ser
         client=anonymous,
         body=models.AuthTokenRequest(username="newcomer", password=NEW_PASSWORD),
     ).token
-    account = c.AuthenticatedClient(
-        base_url=live_server.url, token=token, raise_on_unexpected_status=True
+    account = opened(
+        c.AuthenticatedClient(
+            base_url=live_server.url, token=token, raise_on_unexpected_status=True
+        )
     )  # sends Authorization: Bearer <token>
 
     # 5. Comment and reply as the account (a first comment waits for a moderator).
@@ -210,8 +221,10 @@ def test_a_generated_client_runs_the_newcomers_scenario(client_package, live_ser
         client=anonymous,
         body=models.AuthTokenRequest(username="moderator", password=MODERATOR_PASSWORD),
     ).token
-    desk = c.AuthenticatedClient(
-        base_url=live_server.url, token=moderator_token, raise_on_unexpected_status=True
+    desk = opened(
+        c.AuthenticatedClient(
+            base_url=live_server.url, token=moderator_token, raise_on_unexpected_status=True
+        )
     )
     queue = moderation_queue.sync(client=desk, kind=models.ModerationQueueKind.COMMENT)
     queued = {item.id for item in queue.results}
