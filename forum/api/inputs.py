@@ -3,6 +3,8 @@ trimming, control characters, depth, permissions) are the services' to enforce."
 
 from typing import Any
 
+from django.conf import settings
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
 from forum.models import FlagReason
@@ -26,17 +28,40 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
-def _text(**kwargs) -> serializers.CharField:
-    # Bodies are stored as written: no trimming here; the service checks the length
-    # after trimming and refuses blank text with a field error.
-    return StrictCharField(trim_whitespace=False, allow_blank=True, **kwargs)
+class TextField(StrictCharField):
+    """A comment's or post's body. Stored as written: no trimming here (only ``""`` is
+    refused here); the service checks the length after trimming
+    (``settings.FORUM[limit_setting]``) and refuses white space alone with a field
+    error. The schema states that limit (``TextFieldSchema``)."""
+
+    def __init__(self, *, limit_setting: str, **kwargs) -> None:
+        self.limit_setting = limit_setting
+        super().__init__(trim_whitespace=False, **kwargs)
+
+
+class TextFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = TextField
+
+    def map_serializer_field(self, auto_schema, direction):
+        limit = settings.FORUM[self.target.limit_setting]  # read when the schema is made
+        return {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": limit,
+            "description": f"At most {limit} characters once leading and trailing "
+            "white space is trimmed; not blank.",
+        }
+
+
+def _comment_text() -> TextField:
+    return TextField(limit_setting="COMMENT_MAX_LENGTH")
 
 
 class CommentCreateInput(serializers.Serializer):
     class Meta:
         ref_name = "NewComment"
 
-    body = _text()
+    body = _comment_text()
     parent = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     author_name = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=80)
     # Reply notifications for posters without an account (forum/subscriptions.py).
@@ -47,7 +72,7 @@ class CommentUpdateInput(serializers.Serializer):
     class Meta:
         ref_name = "CommentEdit"
 
-    body = _text()
+    body = _comment_text()
 
 
 class FlagInput(serializers.Serializer):
@@ -64,6 +89,6 @@ class GuestPostInput(serializers.Serializer):
 
     blog = serializers.SlugField(max_length=100)
     title = StrictCharField(max_length=300)
-    body = _text()
+    body = TextField(limit_setting="POST_MAX_LENGTH")
     author_name = StrictCharField(max_length=80)
     email = serializers.EmailField(required=False, allow_blank=True)

@@ -66,3 +66,107 @@ def test_swagger_ui_is_served_from_local_static_files(client, settings):
     assert "cdn" not in html.lower() and "unpkg" not in html.lower()
     asset = client.get("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
     assert asset.status_code == 200
+
+
+# --- what generators and fuzzers need (issue: clients and newcomers) ---------------
+
+
+def _operations(schema: dict):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            yield method, path, operation
+
+
+def _walk(node):
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def test_request_bodies_are_json_only(client):
+    bodies = 0
+    for method, path, operation in _operations(served_schema(client)):
+        if "requestBody" in operation:
+            bodies += 1
+            assert set(operation["requestBody"]["content"]) == {"application/json"}, (method, path)
+    assert bodies >= 10
+
+
+def test_every_response_with_a_body_is_typed(client):
+    for method, path, operation in _operations(served_schema(client)):
+        for code, response in operation["responses"].items():
+            if code in ("204", "304"):
+                continue
+            schema = response["content"]["application/json"]["schema"]
+            assert "$ref" in schema or schema.get("properties") or schema.get("items"), (
+                method,
+                path,
+                code,
+            )
+
+
+def test_no_enum_holds_an_empty_string(client):
+    for node in _walk(served_schema(client)):
+        assert "" not in node.get("enum", [None]), node
+
+
+def test_operation_ids_are_unique_readable_verbs(client):
+    ids = [operation["operationId"] for _, _, operation in _operations(served_schema(client))]
+    assert len(ids) == len(set(ids))
+    for operation_id in ids:
+        assert operation_id.replace("_", "").isalpha() and operation_id.islower(), operation_id
+    assert {"list_posts", "get_thread", "create_comment", "obtain_token", "decide_comment"} <= set(
+        ids
+    )
+
+
+def test_component_names_carry_no_private_or_generic_suffixes(client):
+    for name in served_schema(client)["components"]["schemas"]:
+        assert not name.startswith("_") and "Input" not in name and "Response" not in name, name
+
+
+def test_the_export_and_a_flag_are_typed(client):
+    schema = served_schema(client)
+    export = schema["paths"]["/api/accounts/me/export/"]["get"]["responses"]["200"]
+    assert export["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/AccountExport"
+    }
+    flag = schema["components"]["schemas"]["Flag"]["properties"]["reason"]
+    assert flag == {"allOf": [{"$ref": "#/components/schemas/FlagReasonEnum"}], "readOnly": True}
+    kind = schema["components"]["schemas"]["CommentDecision"]["properties"]["removal_kind"]
+    assert kind["nullable"] is True
+
+
+def _parameter(schema: dict, path: str, name: str) -> dict:
+    [parameter] = [p for p in schema["paths"][path]["get"]["parameters"] if p["name"] == name]
+    return parameter["schema"]
+
+
+def test_the_limits_the_server_enforces_are_in_the_schema(client, settings):
+    settings.FORUM = {**settings.FORUM, "COMMENT_MAX_LENGTH": 1234}
+    schema = served_schema(client)
+    thread = "/api/posts/{id}/comments/"
+    assert _parameter(schema, thread, "page_size") | {"minimum": 1, "maximum": 200} == (
+        _parameter(schema, thread, "page_size")
+    )
+    assert _parameter(schema, thread, "replies_limit") == {
+        "type": "integer",
+        "minimum": 0,
+        "maximum": 10_000,
+    }
+    assert _parameter(schema, thread, "id")["minimum"] == 1
+    assert _parameter(schema, "/api/comments/", "parent")["minimum"] == 1
+    body = schema["components"]["schemas"]["NewCommentRequest"]["properties"]["body"]
+    assert (body["minLength"], body["maxLength"]) == (1, 1234)  # the setting, at call time
+    parent = schema["components"]["schemas"]["NewCommentRequest"]["properties"]["parent"]
+    assert parent["minimum"] == 1
+
+
+def test_throttled_answers_document_retry_after(client):
+    for method, path, operation in _operations(served_schema(client)):
+        if "429" in operation["responses"]:
+            assert "Retry-After" in operation["responses"]["429"]["headers"], (method, path)
