@@ -427,4 +427,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # Django's own loggers go to the root handler only: with DEBUG=1 Django's default
+    # console handler would print every line twice.
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }

@@ -54,3 +54,14 @@ def test_responses_carry_security_headers(client):
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["X-Frame-Options"] == "DENY"
     assert response["Referrer-Policy"] == "same-origin"
+
+
+@pytest.mark.parametrize("debug", ["0", "1"])
+def test_a_log_line_is_printed_once_whatever_debug_is(debug):
+    result = manage(
+        "shell",
+        "-c",
+        "import logging; logging.getLogger('django.request').warning('a-log-line')",
+        env={**PRODUCTION_ENV, "DEBUG": debug},
+    )
+    assert result.stderr.count("a-log-line") == 1, result.stderr
