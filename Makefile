@@ -19,6 +19,7 @@ BROWSER_CHECK := [ -x $(CHROMIUM) ] || echo "== SKIPPED: browser test (no $(CHRO
 
 # Two install stamps: `make demo` installs the runtime dependencies only (`pip install -e .`);
 # `make test` and the other tool targets add the dev extra (test tools, linters, generators).
+# --no-compile: Python compiles what it imports on first use instead of every installed file.
 RUNTIME := $(BIN)/.installed-runtime
 DEV := $(BIN)/.installed-dev
 
@@ -26,11 +27,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(RUNTIME): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-compile -e .
 	touch $@
 
 $(DEV): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-compile -e ".[dev]"
 	touch $@ $(RUNTIME)
 
 venv: $(DEV)
