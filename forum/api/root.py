@@ -56,7 +56,9 @@ class ApiRootView(APIView):
     """The API's name and version, and links to every collection and endpoint that
     takes no path parameter, to the OpenAPI schema and to the docs."""
 
-    @extend_schema(operation_id="get_api_root", responses={200: ApiRootSerializer}, auth=[])
+    @extend_schema(
+        operation_id="get_api_root", responses={200: ApiRootSerializer}, auth=[], tags=["root"]
+    )
     def get(self, request: Request) -> Response:
         def url(path: str) -> str:
             return request.build_absolute_uri(f"/{API_PREFIX}{path}/")
