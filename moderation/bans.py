@@ -1,6 +1,7 @@
 """Bans: an account or an IP hash kept from commenting on a blog, until a time or
 until lifted. A ban keeps its own record (``created_by``/``created_at``/``reason``
-and ``lifted_by``/``lifted_at``/``lift_reason``) instead of rows in the audit log.
+and ``lifted_by``/``lifted_at``/``lift_reason``), and making or lifting one writes
+its row in the audit log too (``moderation.audit``), in the same transaction.
 ``moderation.services`` re-exports these services."""
 
 import datetime
@@ -13,6 +14,7 @@ from forum.errors import Conflict, InvalidInput, NotFound
 from forum.models import Blog
 from forum.permissions import is_moderator
 from forum.text import clean_reason
+from moderation import audit
 from moderation.models import Ban
 from moderation.permissions import require_moderator
 
@@ -77,6 +79,7 @@ def ban_create(
             )
     except IntegrityError as exc:  # another moderator banned the same subject just now
         raise Conflict("Already banned from this blog; lift that ban first.") from exc
+    audit.ban_made(ban=ban, actor=actor)
     return ban, True
 
 
@@ -93,4 +96,5 @@ def ban_lift(*, ban_id: int, actor: User, reason: str = "") -> tuple[Ban, bool]:
     ban.lifted_by = actor
     ban.lift_reason = clean_reason(reason)
     ban.save(update_fields=["lifted_at", "lifted_by", "lift_reason"])
+    audit.ban_lifted(ban=ban, actor=actor)
     return ban, True

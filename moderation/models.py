@@ -104,6 +104,8 @@ class BlogPolicy(models.Model):
 class TargetKind(models.TextChoices):
     COMMENT = "comment", "Comment"
     POST = "post", "Post"
+    BAN = "ban", "Ban"
+    POLICY = "policy", "Blog policy"
 
 
 class ActionKind(models.TextChoices):
@@ -113,14 +115,23 @@ class ActionKind(models.TextChoices):
     REMOVE = "remove", "Remove"
     RESTORE = "restore", "Restore"
     PUBLISH = "publish", "Publish"
+    HOLD = "hold", "Return to the queue"
+    BAN = "ban", "Ban"
+    LIFT = "lift", "Lift a ban"
+    POLICY = "policy", "Change the policy"
 
 
 class ModerationAction(models.Model):
-    """One moderator decision that changed a comment or a post (the audit log).
+    """One moderator decision that changed something (the audit log): a comment, a
+    post, a ban (made or lifted) or a blog's policy.
 
     Decisions that changed nothing (repeats) are not recorded, so ``from_state``
-    always differs from ``to_state``. A comment's state is its status, or
-    ``removed`` while it is removed; a post's is its status.
+    always differs from ``to_state`` (policy changes aside: their before/after is in
+    ``details``). A comment's state is its status, or ``removed`` while it is
+    removed; a post's is its status; a ban's is ``none``, ``banned`` or ``lifted``.
+    ``details`` keeps what the states do not say (a comment's moderation reasons
+    before the decision, a policy's changed settings before and after); ``undoes``
+    names the decision this one undid (``moderation.casework.action_undo``).
     """
 
     # Null only once the moderator's account is erased (accounts.services.user_erase):
@@ -143,18 +154,53 @@ class ModerationAction(models.Model):
     post = models.ForeignKey(
         Post, null=True, blank=True, on_delete=models.PROTECT, related_name="moderation_actions"
     )
+    ban = models.ForeignKey(
+        "Ban", null=True, blank=True, on_delete=models.PROTECT, related_name="moderation_actions"
+    )
+    # Set for bans and policy changes (a comment's or a post's blog is theirs).
+    blog = models.ForeignKey(
+        Blog, null=True, blank=True, on_delete=models.PROTECT, related_name="moderation_actions"
+    )
     action = models.CharField(max_length=16, choices=ActionKind.choices)
     from_state = models.CharField(max_length=16)
     to_state = models.CharField(max_length=16)
     reason = models.TextField(blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    undoes = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="undone_by"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    Q(target_kind=TargetKind.COMMENT, comment__isnull=False, post__isnull=True)
-                    | Q(target_kind=TargetKind.POST, post__isnull=False, comment__isnull=True)
+                    Q(
+                        target_kind=TargetKind.COMMENT,
+                        comment__isnull=False,
+                        post__isnull=True,
+                        ban__isnull=True,
+                    )
+                    | Q(
+                        target_kind=TargetKind.POST,
+                        post__isnull=False,
+                        comment__isnull=True,
+                        ban__isnull=True,
+                    )
+                    | Q(
+                        target_kind=TargetKind.BAN,
+                        ban__isnull=False,
+                        blog__isnull=False,
+                        comment__isnull=True,
+                        post__isnull=True,
+                    )
+                    | Q(
+                        target_kind=TargetKind.POLICY,
+                        blog__isnull=False,
+                        ban__isnull=True,
+                        comment__isnull=True,
+                        post__isnull=True,
+                    )
                 ),
                 name="moderationaction_exactly_one_target",
             ),
@@ -162,7 +208,7 @@ class ModerationAction(models.Model):
                 condition=Q(action__in=ActionKind.values), name="moderationaction_action_valid"
             ),
             models.CheckConstraint(
-                condition=~Q(from_state=F("to_state")),
+                condition=~Q(from_state=F("to_state")) | Q(target_kind=TargetKind.POLICY),
                 name="moderationaction_changes_state",
             ),
         ]
@@ -171,8 +217,15 @@ class ModerationAction(models.Model):
         ]
 
     def __str__(self) -> str:
-        target = f"comment {self.comment_id}" if self.comment_id else f"post {self.post_id}"
-        return f"{self.action} {target}: {self.from_state} → {self.to_state}"
+        if self.comment_id:
+            target = f"comment #{self.comment_id}"
+        elif self.post_id:
+            target = f"post #{self.post_id}"
+        elif self.ban_id:
+            target = f"ban #{self.ban_id}"
+        else:
+            target = f"the policy of blog #{self.blog_id}"
+        return f"{self.get_action_display()} {target}: {self.from_state} → {self.to_state}"
 
 
 class BanQuerySet(models.QuerySet):
@@ -252,13 +305,14 @@ class Ban(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Ban of {self.subject} on {self.blog_id}"
+        # Names, not ids: this is what the admin's messages and "Recent actions" show.
+        return f"Ban of {self.subject} from {self.blog.name}"
 
     @property
     def subject(self) -> str:
         if self.user_id is not None:
-            return f"user {self.user_id}"
-        return f"ip {self.ip_hash[:12]}…"
+            return f"account {self.user.username}"
+        return f"network {self.ip_hash[:12]}…"
 
     def is_active(self, at=None) -> bool:
         at = at or timezone.now()
@@ -284,3 +338,46 @@ class PendingGuestPost(Post):
         proxy = True
         verbose_name = "pending guest post"
         verbose_name_plural = "pending guest posts"
+
+
+class ModeratorNote(models.Model):
+    """What moderators want each other to know, never shown to the public: about a
+    comment, or about a poster on a blog (an account, or a network hash for posters
+    without one). Exported with the blog (``moderation.transfer``)."""
+
+    blog = models.ForeignKey(Blog, on_delete=models.CASCADE, related_name="moderator_notes")
+    comment = models.ForeignKey(
+        Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="moderator_notes"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="moderator_notes_about",
+    )
+    ip_hash = models.CharField(max_length=64, blank=True)
+    body = models.TextField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(comment__isnull=False) & Q(user__isnull=True) & Q(ip_hash=""))
+                | (Q(comment__isnull=True) & Q(user__isnull=False) & Q(ip_hash=""))
+                | (Q(comment__isnull=True) & Q(user__isnull=True) & ~Q(ip_hash="")),
+                name="moderatornote_exactly_one_subject",
+            ),
+            models.CheckConstraint(condition=~Q(body=""), name="moderatornote_not_empty"),
+        ]
+        indexes = [
+            models.Index(fields=["blog", "user"], name="moderatornote_user_idx"),
+            models.Index(fields=["blog", "ip_hash"], name="moderatornote_ip_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Moderator note {self.pk}"

@@ -30,6 +30,7 @@ Comment states (the log's ``from_state``/``to_state``: the status, or ``removed`
     remove   approved; pending if taken down     removed     removed (by anyone)
              by readers' flags
     restore  removed (by a moderator)            approved    not removed
+    hold     approved, rejected, spam            pending     pending
 
 Any other combination is a ``Conflict``; in particular the status verbs refuse
 removed comments (restore first). ``approve`` and ``restore`` clear the comment's
@@ -37,8 +38,15 @@ removed comments (restore first). ``approve`` and ``restore`` clear the comment'
 has visible replies. Guest posts: ``publish`` pending → published
 (with the blog's next ``guest_number``), ``reject`` pending → rejected.
 
+``hold`` returns a decided comment to the queue (undoing a decision,
+``moderation.casework.action_undo``); it keeps the comment's reasons, or gives it
+``moderator_hold`` when it has none. A decision's log row keeps the comment's reasons
+before it (``details``), so that an undo can give them back.
+
 Bans keep their own record (``created_by``/``created_at``/``reason`` and
-``lifted_by``/``lifted_at``/``lift_reason``) instead of rows in the log.
+``lifted_by``/``lifted_at``/``lift_reason``) and are also in the log (``ban``,
+``lift``), as are policy changes (``policy``, the changed settings before and after
+in ``details``), each in the transaction of the change (``moderation.audit``).
 """
 
 from collections.abc import Callable
@@ -66,6 +74,7 @@ from forum.services import (
 from forum.text import REASON_MAX_LENGTH, clean_reason  # noqa: F401 (the API reads it here)
 
 # Bans live in moderation.bans; callers reach every moderation write through here.
+from moderation import audit
 from moderation.bans import ban_create, ban_lift, ban_validate  # noqa: F401
 from moderation.models import (
     ActionKind,
@@ -76,6 +85,7 @@ from moderation.models import (
 from moderation.permissions import require_moderator
 
 REMOVED = "removed"
+MODERATOR_HOLD = "moderator_hold"  # reason code of a comment a moderator returned to the queue
 
 # What a moderator may do in the Django admin (the moderators' desk).
 MODERATOR_ADMIN_PERMISSIONS = [
@@ -150,7 +160,9 @@ def blog_policy_save(*, policy: BlogPolicy, actor: AnyUser) -> BlogPolicy:
         policy.full_clean()
     except ValidationError as exc:
         raise InvalidInput(" ".join(exc.messages)) from exc
+    before = BlogPolicy.objects.select_for_update().filter(blog_id=policy.blog_id).first()
     policy.save()
+    audit.policy_changed(before=before, after=policy, actor=actor)
     return policy
 
 
@@ -240,6 +252,11 @@ def _restore(comment: Comment, actor: User, reason: str) -> None:
     comment_set_state(comment=comment, removed=False, moderation_reasons=[])
 
 
+def _hold(comment: Comment, actor: User, reason: str) -> None:
+    reasons = list(comment.moderation_reasons) or [MODERATOR_HOLD]
+    comment_set_state(comment=comment, status=_PENDING, moderation_reasons=reasons)
+
+
 # The one table of comment decisions: an action and its rule (the states table above).
 COMMENT_ACTIONS: dict[str, CommentRule] = {
     ActionKind.APPROVE: CommentRule(
@@ -266,6 +283,11 @@ COMMENT_ACTIONS: dict[str, CommentRule] = {
         holds=lambda c: not c.is_removed,
         allowed=lambda c: c.is_removed and c.removal_kind == RemovalKind.MODERATOR,
         apply=_restore,
+    ),
+    ActionKind.HOLD: CommentRule(
+        holds=_status_is(_PENDING),
+        allowed=_status_is(_APPROVED, _REJECTED, _SPAM),
+        apply=_hold,
     ),
 }
 
@@ -322,6 +344,7 @@ def comment_decide(
         raise _comment_conflict(action, comment)
 
     from_state = comment_state(comment)
+    reasons_before = list(comment.moderation_reasons)
     rule.apply(comment, actor, reason)
     now = timezone.now()
     flags_resolve(comment=comment, at=now)
@@ -334,6 +357,7 @@ def comment_decide(
         from_state=from_state,
         to_state=comment_state(comment),
         reason=reason,
+        details={"reasons": reasons_before},
     )
     events.record(EVENT_OF_ACTION[action], comment=comment, actor=actor, data={"reason": reason})
     return CommentOutcome(comment=comment, changed=True, action=action_row)
@@ -372,6 +396,9 @@ comment_remove = _comment_verb(
     ActionKind.REMOVE, "Take a published comment down: a tombstone while it has visible replies."
 )
 comment_restore = _comment_verb(ActionKind.RESTORE, "Undo a moderator's removal.")
+comment_hold = _comment_verb(
+    ActionKind.HOLD, "Return an approved, rejected or spam comment to the queue (pending)."
+)
 
 
 def _post_conflict(verb: str, post: Post) -> Conflict:

@@ -1,5 +1,6 @@
 """A whole blog to JSON and back: posts, comments (states, tombstones, authors,
-timestamps, tree), flags, the moderation policy, bans and the audit log.
+timestamps, tree), flags, the moderation policy, bans, moderators' notes (on
+comments and on posters) and the audit log (decisions, bans, policy changes).
 
 The rows are written with Django's serialization framework, ids included, so that
 a restored blog answers the public API exactly as before (ids are part of it).
@@ -23,7 +24,7 @@ from accounts.models import User
 from forum.errors import InvalidInput
 from forum.models import Blog, Comment, Flag, Post
 from forum.restore import rows_restore
-from moderation.models import Ban, BlogPolicy, ModerationAction
+from moderation.models import Ban, BlogPolicy, ModerationAction, ModeratorNote
 
 FORMAT = "forum-blog-export"
 VERSION = 1
@@ -41,10 +42,12 @@ def _querysets(blog: Blog) -> list[tuple[str, QuerySet]]:
         ("comments", Comment.objects.filter(post__blog=blog).order_by("post_id", "path")),
         ("flags", Flag.objects.filter(comment__post__blog=blog).order_by("pk")),
         ("bans", Ban.objects.filter(blog=blog).order_by("pk")),
+        ("moderator_notes", ModeratorNote.objects.filter(blog=blog).order_by("pk")),
         (
+            # By id: an undo comes after the decision it undid.
             "moderation_actions",
             ModerationAction.objects.filter(
-                Q(post__blog=blog) | Q(comment__post__blog=blog)
+                Q(post__blog=blog) | Q(comment__post__blog=blog) | Q(blog=blog)
             ).order_by("pk"),
         ),
     ]
@@ -133,7 +136,16 @@ def blog_import(*, data: dict[str, Any]) -> dict[str, int]:
         raise InvalidInput(f"A blog {data.get('blog')!r} exists already.")
     counts = {"users": _ensure_users(data.get("users", []))}
     models_seen: set[type[Model]] = set()
-    for name in ("blogs", "policies", "posts", "comments", "flags", "bans", "moderation_actions"):
+    for name in (
+        "blogs",
+        "policies",
+        "posts",
+        "comments",
+        "flags",
+        "bans",
+        "moderator_notes",
+        "moderation_actions",
+    ):
         try:
             objects = list(serializers.deserialize("python", data.get(name, [])))
         except serializers.base.DeserializationError as exc:
