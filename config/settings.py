@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "accounts",
     "forum",
     "moderation",
+    "moderation.desk",
     "fixtures",
     "notifications",
 ]

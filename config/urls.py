@@ -9,6 +9,8 @@ admin.site.site_url = "/api/"
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/api/", permanent=False), name="home"),
+    # The moderators' desk: a page of the admin site (before the admin's own URLs).
+    path("admin/moderation/desk/", include("moderation.desk.urls")),
     path("admin/", admin.site.urls),
     path("api/", ApiRootView.as_view(), name="api-root"),
     path("api/", include("accounts.urls")),

@@ -20,6 +20,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils import timezone
 
 from forum import services
 from forum.display import ANONYMOUS_NAME
@@ -77,6 +78,14 @@ class PostAdminForm(forms.ModelForm):
             )
         except InvalidInput as exc:
             raise forms.ValidationError(exc.message) from exc
+
+    def clean(self) -> dict:
+        data = super().clean()
+        # Published without a date means "now", as ``post_update`` has it; without
+        # this the form's constraint check would answer with the constraint's name.
+        if data.get("status") == PostStatus.PUBLISHED and not data.get("published_at"):
+            data["published_at"] = timezone.now()
+        return data
 
 
 @admin.register(Post)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.forms.models import construct_instance
 from django.http import HttpRequest
@@ -29,9 +30,11 @@ from django.utils.http import urlencode
 
 from forum.display import ANONYMOUS_NAME, excerpt
 from forum.errors import Conflict, NotFound, ServiceError
-from forum.models import CommentStatus, Flag
-from moderation import selectors, services
+from forum.models import Comment, CommentStatus, Flag, Post
+from moderation import casework, selectors, services
+from moderation.desk import adminlog, words
 from moderation.models import (
+    ActionKind,
     Ban,
     BlogPolicy,
     HeldComment,
@@ -59,15 +62,26 @@ def _apply_to_each(
     tally = _Tally()
     for pk in ids:
         try:
-            outcome = verb(**{id_arg: pk}, actor=request.user, **options)
+            with transaction.atomic():
+                outcome = verb(**{id_arg: pk}, actor=request.user, **options)
+                adminlog.log_decision(outcome.action, request.user)
         except (Conflict, NotFound) as exc:
-            tally.refused.append(f"#{pk}: {exc.message}")
+            tally.refused.append(f"{_name(id_arg, pk)}: {exc.message}")
         else:
             if outcome.changed:
                 tally.changed += 1
             else:
                 tally.unchanged += 1
     return tally
+
+
+def _name(id_arg: str, pk: int) -> str:
+    """An item named in words for a message (never its id)."""
+    if id_arg == "comment_id":
+        comment = Comment.objects.select_related("post").filter(pk=pk).first()
+        return adminlog.comment_label(comment) if comment else "A comment no longer here"
+    post = Post.objects.filter(pk=pk).first()
+    return f"The post “{excerpt(post.title, 60)}”" if post else "A post no longer here"
 
 
 def _report(modeladmin: admin.ModelAdmin, request: HttpRequest, tally: _Tally, done: str) -> None:
@@ -259,9 +273,25 @@ class PendingGuestPostAdmin(_DeskAdmin):
 
 @admin.register(ModerationAction)
 class ModerationActionAdmin(_DeskAdmin):
-    list_display = ("created_at", "actor", "action", "target", "transition", "reason_excerpt")
+    list_display = (
+        "created_at",
+        "actor",
+        "action",
+        "target",
+        "transition",
+        "reason_excerpt",
+        "undone",
+    )
     list_filter = ("action", "target_kind")
-    list_select_related = ("actor", "post")
+    list_select_related = (
+        "actor",
+        "post",
+        "comment__post",
+        "ban__user",
+        "ban__blog",
+        "blog",
+        "undone_by",
+    )
     search_fields = ("reason", "actor__username")
     date_hierarchy = "created_at"
     fields = (
@@ -271,24 +301,48 @@ class ModerationActionAdmin(_DeskAdmin):
         "target_kind",
         "comment",
         "post",
+        "ban",
+        "blog",
         "from_state",
         "to_state",
         "reason",
+        "details",
+        "undoes",
     )
     readonly_fields = fields
+    actions = ["undo"]
 
     def get_actions(self, request: HttpRequest) -> dict:
-        return {}
+        actions = super().get_actions(request)
+        return {name: action for name, action in actions.items() if name == "undo"}
+
+    @admin.action(description="Undo the selected decisions", permissions=["moderate"])
+    def undo(self, request: HttpRequest, queryset: QuerySet) -> None:
+        """Each through ``casework.action_undo`` (the inverse verb), each on its own."""
+        tally = _Tally()
+        for entry in queryset.select_related("comment__post", "post", "ban__user", "ban__blog"):
+            try:
+                with transaction.atomic():
+                    outcome = casework.action_undo(action_id=entry.pk, actor=request.user)
+                    adminlog.log_decision(outcome.action, request.user)
+            except (Conflict, NotFound) as exc:
+                tally.refused.append(f"{words.decision(entry)}: {exc.message}")
+            else:
+                tally.changed += outcome.changed
+                tally.unchanged += not outcome.changed
+        _report(self, request, tally, "undone")
 
     @admin.display(description="target")
     def target(self, obj: ModerationAction) -> str:
-        if obj.comment_id is not None:
-            return f"comment #{obj.comment_id}"
-        return f"post #{obj.post_id}: {excerpt(obj.post.title, EXCERPT_LENGTH)}"
+        return words.target(obj)
 
     @admin.display(description="from → to")
     def transition(self, obj: ModerationAction) -> str:
-        return f"{obj.from_state} → {obj.to_state}"
+        return words.transition(obj)
+
+    @admin.display(description="undone", boolean=True)
+    def undone(self, obj: ModerationAction) -> bool:
+        return hasattr(obj, "undone_by")
 
     @admin.display(description="reason")
     def reason_excerpt(self, obj: ModerationAction) -> str:
@@ -334,7 +388,7 @@ class BanAddForm(forms.ModelForm):
         if blog is not None:
             ban = selectors.active_ban_for(blog_id=blog.pk, user=user, ip_hash=ip_hash)
             if ban is not None:
-                raise forms.ValidationError(f"Already banned from this blog (ban #{ban.pk}).")
+                raise forms.ValidationError(f"Already banned from this blog: {ban}.")
         return data
 
     def _post_clean(self):
@@ -404,9 +458,13 @@ class BanAdmin(admin.ModelAdmin):
         tally = _Tally()
         for pk in ids:
             try:
-                _, changed = services.ban_lift(ban_id=pk, actor=request.user)
+                with transaction.atomic():
+                    ban, changed = services.ban_lift(ban_id=pk, actor=request.user)
+                    if changed:
+                        lift = ModerationAction.objects.filter(ban=ban, action=ActionKind.LIFT)
+                        adminlog.log_decision(lift.latest("id"), request.user)
             except NotFound as exc:
-                tally.refused.append(f"#{pk}: {exc.message}")
+                tally.refused.append(f"A ban no longer here: {exc.message}")
             else:
                 tally.changed += changed
                 tally.unchanged += not changed

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from moderation import api
+from moderation import api, api_bans
 
 urlpatterns = [
     path("queue/", api.QueueView.as_view(), name="moderation-queue"),
@@ -15,4 +15,6 @@ urlpatterns = [
         name="moderation-post-decision",
     ),
     path("log/", api.ModerationLogView.as_view(), name="moderation-log"),
+    path("bans/", api_bans.BanListView.as_view(), name="moderation-bans"),
+    path("bans/<int:pk>/lift/", api_bans.BanLiftView.as_view(), name="moderation-ban-lift"),
 ]

@@ -93,7 +93,7 @@ def test_bulk_actions_report_what_they_refused(desk_client, post):
     response = run_action(desk_client, HELD, "comment_remove", [policy_held, flagged])
     assert messages_of(response) == [
         "1 held comment removed.",
-        f"1 refused: #{policy_held.pk}: Cannot remove a comment that is pending.",
+        f"1 refused: Anonymous comment on “{post.title}”: Cannot remove a comment that is pending.",
     ]
     flagged.refresh_from_db()
     policy_held.refresh_from_db()
