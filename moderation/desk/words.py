@@ -105,6 +105,8 @@ def decision(action: ModerationAction) -> str:
     if action.action == ActionKind.POLICY:
         changed = ", ".join(sorted((action.details or {}).get("after", {})))
         return f"Changed {target(action)}" + (f": {changed}" if changed else "")
+    if action.action == ActionKind.HOLD:
+        return f"Returned {target(action)} to the queue"
     return f"{PAST.get(action.action, action.action)} {target(action)}"
 
 

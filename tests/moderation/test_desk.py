@@ -165,7 +165,7 @@ def test_undo_calls_the_inverse_verb_restores_the_reasons_and_is_logged(
         "approved",
         "pending",
     )
-    assert messages_of(response)[-1].startswith("Undone: Returned to the queue an anonymous")
+    assert messages_of(response)[-1].startswith("Undone: Returned an anonymous comment on")
     # Undone once: a second undo changes nothing.
     desk_client.post(DESK, {"undo": str(approval.pk)})
     assert ModerationAction.objects.count() == 2
