@@ -24,6 +24,7 @@ TARGET_HUGE_FIRST_PAGE_MS = 15.0
 TARGET_REPLY_MS = 5.0
 TARGET_IMPORT_S = 3.0
 TARGET_PEER_RATIO = 20.0
+TARGET_DESK_MS = 150.0
 
 
 def _postgres_answers() -> str | None:
@@ -158,6 +159,18 @@ def render(results: dict) -> str:
             f"(CPU {_fmt(w.get('import_10k_cpu_s'))}) |"
         )
 
+    out += ["", "The moderators' desk (medians; 1,000 held items from 300 posters):", ""]
+    out += ["| database | page of 50 cards (ms) | CPU (ms) | queries |", "|---|---|---|---|"]
+    for db in ("sqlite", "postgres"):
+        phase = results.get(f"desk-{db}", {})
+        if "desk" not in phase:
+            out.append(f"| {db} | not measured: {phase.get('error', phase.get('skipped'))} |")
+            continue
+        d = phase["desk"]
+        out.append(
+            f"| {d['db']} | {_fmt(d['page_ms'])} | {_fmt(d.get('page_cpu_ms'))} | {d['queries']} |"
+        )
+
     peer = results.get("peer", {})
     out += ["", "The django-comments-xtd peer (same thread, its own API endpoint, SQLite):", ""]
     if "peer" in peer:
@@ -268,6 +281,18 @@ def targets(results: dict) -> list[tuple[str, str, bool | None]]:
             writes["import_10k_s"] <= TARGET_IMPORT_S if writes else None,
         )
     )
+    for db in ("sqlite", "postgres"):
+        desk = results.get(f"desk-{db}", {}).get("desk")
+        rows.append(
+            (
+                f"{db}: the desk, a page of 50 cards of 1,000 held items < {TARGET_DESK_MS:g} ms",
+                f"{_fmt(desk['page_ms'])} ms (CPU {_fmt(desk.get('page_cpu_ms'))}), "
+                f"{desk['queries']} queries"
+                if desk
+                else "n/a",
+                desk["page_ms"] < TARGET_DESK_MS if desk else None,
+            )
+        )
     peer = results.get("peer", {}).get("peer")
     rows.append(
         (
@@ -317,7 +342,7 @@ def main() -> None:
         databases.append("postgres")
         results["postgres_version"] = _postgres_version()
     else:
-        for key in ("reads-postgres", "writes-postgres", "load"):
+        for key in ("reads-postgres", "writes-postgres", "desk-postgres", "load"):
             results[key] = {"skipped": pg_problem}
     redis_problem = _redis_answers()
 
@@ -352,6 +377,7 @@ def main() -> None:
                 *quick,
             )
         _phase(results, f"writes-{db}", "writes", bench_env(db), *quick)
+        _phase(results, f"desk-{db}", "desk", bench_env(db), *quick)
 
     if args.no_peer:
         results["peer"] = {"skipped": "--no-peer"}

@@ -321,8 +321,21 @@ class ModerationActionSerializer(serializers.ModelSerializer):
             "from_state",
             "to_state",
             "reason",
+            "ban",
+            "blog",
+            "details",
+            "undoes",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "ban": {"help_text": "The ban made or lifted (kind ban)."},
+            "blog": {"help_text": "The blog's id, for bans and policy changes."},
+            "details": {
+                "help_text": "What the states do not say: a comment's moderation reasons "
+                "before the decision; a policy's changed settings, before and after."
+            },
+            "undoes": {"help_text": "The log entry this one undid, if any."},
+        }
 
 
 class ModerationLogView(generics.ListAPIView):

@@ -20,6 +20,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDi
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.timesince import timesince
 
 from forum.api.filters import MAX_ID
 from forum.errors import ServiceError
@@ -31,6 +33,8 @@ from moderation.permissions import can_moderate
 
 UNDO_WINDOW = datetime.timedelta(minutes=15)  # how long the desk offers "Undo"
 BAN_LENGTHS = {"": "until lifted", "1": "for a day", "7": "for a week", "30": "for 30 days"}
+# Rendered once: the same <option>s on every card.
+BAN_OPTIONS = format_html_join("", '<option value="{}">{}</option>', BAN_LENGTHS.items())
 THREAD_VERBS = {  # the buttons a comment's state gets in the thread view
     "pending": ("approve", "reject", "spam"),
     "approved": ("remove", "spam", "hold"),
@@ -168,7 +172,7 @@ def desk(request: HttpRequest) -> HttpResponse:
         "prev_query": urlencode({**query, "page": page - 1}),
         "next_query": urlencode({**query, "page": page + 1}),
         "recent": _recent(request),
-        "ban_lengths": BAN_LENGTHS,
+        "ban_options": BAN_OPTIONS,
         "last": request.session.get("desk_last"),
     }
     return render(request, "moderation_desk/desk.html", context, status=status)
@@ -177,6 +181,8 @@ def desk(request: HttpRequest) -> HttpResponse:
 def _card_view(card: cards.Card) -> dict:
     return {
         "card": card,
+        "age": timesince(card.created_at),
+        "iso": card.created_at.isoformat(),
         "reasons": words.reasons(card.reasons, link_count=card.link_count, flags=card.flags),
         "flags": [
             {"reason": words.FLAG_REASONS.get(f.reason, f.reason), "note": f.note}
@@ -437,7 +443,7 @@ def thread(request: HttpRequest, post_id: int) -> HttpResponse:
         ],
         "recent": _recent(request),
         "last": request.session.get("desk_last"),
-        "ban_lengths": BAN_LENGTHS,
+        "ban_options": BAN_OPTIONS,
     }
     return render(request, "moderation_desk/thread.html", context)
 

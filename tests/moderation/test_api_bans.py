@@ -193,3 +193,28 @@ def test_the_ban_list_costs_the_same_queries_whatever_its_length(
     ban_some(20)
     with django_assert_num_queries(2):
         assert len(moderator_client.get(BANS).json()["results"]) == 22
+
+
+def test_the_log_api_lists_bans_lifts_and_undos(moderator_client, moderator, post):
+    from moderation import casework, services
+
+    comment = make_comment(post, body="Undo me.", ip_hash=ip_hash("192.0.2.3"))
+    spam = services.comment_spam(comment_id=comment.pk, actor=moderator).action
+    casework.action_undo(action_id=spam.pk, actor=moderator)
+    made = moderator_client.post(BANS, {"comment": comment.pk, "reason": "Spam"}, format="json")
+    moderator_client.post(lift_url(made.json()["id"]), {}, format="json")
+    response = moderator_client.get("/api/moderation/log/")
+    assert response.status_code == 200
+    rows = response.json()["results"]
+    assert [(r["action"], r["target_kind"]) for r in rows] == [
+        ("lift", "ban"),
+        ("ban", "ban"),
+        ("approve", "comment"),
+        ("spam", "comment"),
+    ]
+    assert rows[0]["ban"] == rows[1]["ban"] == made.json()["id"]
+    assert rows[1]["blog"] == post.blog_id
+    assert rows[2]["undoes"] == spam.pk
+    assert rows[3]["details"] == {"reasons": []}
+    kinds = moderator_client.get("/api/moderation/log/?kind=ban").json()["results"]
+    assert [r["action"] for r in kinds] == ["lift", "ban"]
