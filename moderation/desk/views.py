@@ -32,6 +32,7 @@ from moderation.models import ModerationAction, TargetKind
 from moderation.permissions import can_moderate
 
 UNDO_WINDOW = datetime.timedelta(minutes=15)  # how long the desk offers "Undo"
+BULK_LIMIT = 500  # items decided by one request (each in its own transaction)
 BAN_LENGTHS = {"": "until lifted", "1": "for a day", "7": "for a week", "30": "for 30 days"}
 # Rendered once: the same <option>s on every card.
 BAN_OPTIONS = format_html_join("", '<option value="{}">{}</option>', BAN_LENGTHS.items())
@@ -332,13 +333,15 @@ def _bulk(request: HttpRequest, verb: str, *, reason: str) -> None:
         form = DeskFilters(_query_dict(request.POST.get("query", "")))
         if not form.is_valid():
             raise BadRequest("bad filters")
-        rows = cards.desk_entries(**form.entries_filters())
+        rows = cards.desk_entries(**form.entries_filters())[:BULK_LIMIT]
         items = [
             (TargetKind.POST if kind == TargetKind.POST else TargetKind.COMMENT, pk)
             for kind, pk, *_ in rows
         ]
+        if len(items) == BULK_LIMIT:
+            messages.info(request, f"The first {BULK_LIMIT} matching; run it again for more.")
     else:
-        items = [_item(value)[:2] for value in request.POST.getlist("selected")[:1000]]
+        items = [_item(value)[:2] for value in request.POST.getlist("selected")[:BULK_LIMIT]]
     if not items:
         messages.warning(request, "Nothing selected: tick some cards, or “all matching”.")
         return
@@ -414,6 +417,8 @@ def _undo(request: HttpRequest, value: str) -> None:
 
 @moderator_page
 def thread(request: HttpRequest, post_id: int) -> HttpResponse:
+    if post_id > MAX_ID:
+        post_id = 0  # no such post (and no integer overflow in the database)
     url = reverse("moderation_desk:thread", args=[post_id])
     if request.method == "POST":
         return _thread_post(request, url)

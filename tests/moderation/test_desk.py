@@ -395,6 +395,7 @@ def test_the_thread_view_shows_every_comment_with_its_state_and_acts_on_it(
     )
     assert "This comment is spam now, not pending" in messages_of(stale)[-1]
     assert desk_client.get(f"{DESK}thread/999999/").status_code == 404
+    assert desk_client.get(f"{DESK}thread/{2**70}/").status_code == 404
 
 
 def test_post_and_comment_admin_link_to_the_thread_view(desk_client, post):

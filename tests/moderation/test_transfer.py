@@ -9,8 +9,8 @@ from django.core.management import CommandError, call_command
 from accounts.models import User
 from forum import services as forum_services
 from forum.models import Blog, Comment, Flag, Post
-from moderation import services
-from moderation.models import Ban, BlogPolicy, ModerationAction
+from moderation import casework, services
+from moderation.models import Ban, BlogPolicy, ModerationAction, ModeratorNote
 from tests.factories import PostFactory, UserFactory, make_comment
 from tests.moderation.conftest import flag_down
 
@@ -44,6 +44,10 @@ def busy_blog(blog, post, moderator):
     forum_services.guest_post_submit(blog=blog, title="Later", body="Waits", author_name="Gus")
     services.ban_create(blog=blog, actor=moderator, user=UserFactory(username="troll"), reason="x")
     services.blog_policy_update(blog=blog, actor=moderator, max_links=5, watched_words="tr")
+    casework.note_add(comment_id=top.pk, about="comment", body="Fine.", actor=moderator)
+    casework.note_add(comment_id=top.pk, about="poster", body="Regular.", actor=moderator)
+    spam_undone = services.comment_spam(comment_id=reply.pk, actor=moderator).action
+    casework.action_undo(action_id=spam_undone.pk, actor=moderator)
     PostFactory(blog=blog, title="Second post")
     return blog
 
@@ -59,6 +63,11 @@ def public_and_moderation_state(api_client, moderator_client) -> dict:
         "bans": list(Ban.objects.values("user__username", "reason", "created_by__username")),
         "policy": list(BlogPolicy.objects.values("mode", "max_links", "watched_words")),
         "flags": list(Flag.objects.values("comment_id", "reporter_key", "reason", "resolved_at")),
+        "notes": list(
+            ModeratorNote.objects.values(
+                "blog__slug", "comment_id", "user__username", "ip_hash", "body", "created_by_id"
+            ).order_by("pk")
+        ),
     }
     for post in Post.objects.all():
         state[f"thread {post.pk}"] = api_client.get(f"/api/posts/{post.pk}/comments/").json()
@@ -69,6 +78,7 @@ def public_and_moderation_state(api_client, moderator_client) -> dict:
 
 
 def wipe_blog_data(keep: User) -> None:
+    ModerationAction.objects.filter(undoes__isnull=False).delete()  # undos first (PROTECT)
     ModerationAction.objects.all().delete()
     Flag.objects.all().delete()
     Ban.objects.all().delete()
@@ -85,6 +95,7 @@ def test_a_blog_round_trips_through_export_and_import(
 ):
     before = public_and_moderation_state(api_client, moderator_client)
     assert before["log"]["count"] >= 5 and before["queue"]["count"] >= 2
+    assert len(before["notes"]) == 2
     target = tmp_path / "blog.json"
     out = io.StringIO()
     call_command("export_blog", busy_blog.slug, str(target), stdout=out)
