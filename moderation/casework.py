@@ -76,7 +76,7 @@ def action_undo(*, action_id: int, actor: User, reason: str = "") -> UndoOutcome
     """Undo the log entry ``action_id`` with its inverse verb (see the module doc).
     Undoing an entry undone already changes nothing (``changed=False``)."""
     original = (
-        ModerationAction.objects.select_for_update()
+        ModerationAction.objects.select_for_update(of=("self",))
         .select_related("comment__post", "ban")
         .filter(pk=action_id)
         .first()
