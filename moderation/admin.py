@@ -188,7 +188,8 @@ class HeldCommentAdmin(_DeskAdmin):
         "author",
         "author_name",
         "status",
-        "moderation_reasons",
+        "reasons",
+        "thread",
         "created_at",
         "edited_at",
     )
@@ -215,7 +216,13 @@ class HeldCommentAdmin(_DeskAdmin):
 
     @admin.display(description="reasons")
     def reasons(self, obj: HeldComment) -> str:
-        return ", ".join(obj.moderation_reasons)
+        links = obj.body_html.count("<a ")
+        return ", ".join(words.reasons(obj.moderation_reasons, link_count=links))
+
+    @admin.display(description="thread")
+    def thread(self, obj: HeldComment) -> str:
+        url = reverse("moderation_desk:thread", args=[obj.post_id]) + f"#c{obj.pk}"
+        return format_html('<a href="{}">thread view</a>', url)
 
     @admin.display(description="flags", ordering="open_flag_count")
     def flag_count(self, obj: HeldComment) -> int:

@@ -134,3 +134,15 @@ def test_publishing_a_post_from_its_form_without_a_date_publishes_it_now(desk_cl
     assert post.status == PostStatus.PUBLISHED
     assert post.published_at is not None
     assert Comment.objects.count() == 0
+
+
+@pytest.mark.moderation_policy
+def test_the_held_comment_page_says_its_reasons_in_words_and_links_the_thread(desk_client, post):
+    comment = make_comment(
+        post, body="See http://a.example http://b.example http://c.example", ip_hash="h1"
+    )
+    assert comment.moderation_reasons == ["anonymous", "links"]
+    page = desk_client.get(f"{HELD}{comment.pk}/change/").content.decode()
+    assert "posted anonymously, 3 links" in page
+    assert "[&quot;anonymous&quot;" not in page and '["anonymous"' not in page
+    assert f"/admin/moderation/desk/thread/{post.pk}/#c{comment.pk}" in page
