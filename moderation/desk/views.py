@@ -174,7 +174,7 @@ def desk(request: HttpRequest) -> HttpResponse:
         "next_query": urlencode({**query, "page": page + 1}),
         "recent": _recent(request),
         "ban_options": BAN_OPTIONS,
-        "last": request.session.get("desk_last"),
+        "last": _last(request),
     }
     return render(request, "moderation_desk/desk.html", context, status=status)
 
@@ -237,8 +237,17 @@ def _recent(request: HttpRequest) -> list[dict]:
 
 def _remember(request: HttpRequest, text: str, actions: list[ModerationAction]) -> None:
     """The last decision, offered for undo at the top of the page."""
-    ids = [a.pk for a in actions if a is not None]
-    request.session["desk_last"] = {"text": text, "ids": ",".join(map(str, ids))} if ids else None
+    ids = ",".join(str(a.pk) for a in actions if a is not None)
+    at = timezone.now().timestamp()
+    request.session["desk_last"] = {"text": text, "ids": ids, "at": at} if ids else None
+
+
+def _last(request: HttpRequest) -> dict | None:
+    """The last decision while it may still be undone from the top of the page."""
+    last = request.session.get("desk_last")
+    if not last or timezone.now().timestamp() - last.get("at", 0) > UNDO_WINDOW.total_seconds():
+        return None
+    return last
 
 
 def _desk_post(request: HttpRequest) -> HttpResponse:
@@ -447,7 +456,7 @@ def thread(request: HttpRequest, post_id: int) -> HttpResponse:
             for row in rows
         ],
         "recent": _recent(request),
-        "last": request.session.get("desk_last"),
+        "last": _last(request),
         "ban_options": BAN_OPTIONS,
     }
     return render(request, "moderation_desk/thread.html", context)

@@ -444,3 +444,19 @@ def test_the_desk_costs_the_same_queries_for_1000_held_items_from_300_posters(
 # their open flags (2); the posters' counts, bans in force, last comments (3); the
 # notes (1); the admin's permissions for the sidebar (2); recent decisions (1).
 QUERIES = 16
+
+
+def test_the_desk_offers_undo_for_fifteen_minutes_then_the_log_does(desk_client, post):
+    comment = held(post, "Decided a while ago.")
+    desk_client.post(DESK, {"decide": f"comment:{comment.pk}:reject"})
+    page = desk_client.get(DESK)
+    assert page.context["last"]["ids"] == str(ModerationAction.objects.get().pk)
+    assert [entry["undoable"] for entry in page.context["recent"]] == [True]
+
+    session = desk_client.session
+    session["desk_last"] = {**session["desk_last"], "at": session["desk_last"]["at"] - 16 * 60}
+    session.save()
+    ModerationAction.objects.update(created_at=timezone.now() - datetime.timedelta(minutes=16))
+    page = desk_client.get(DESK)
+    assert page.context["last"] is None
+    assert page.context["recent"] == []
