@@ -429,8 +429,10 @@ def desk_blogs() -> list[tuple[str, str]]:
 
 def desk_posts(*, limit: int = 200) -> list[tuple[int, str]]:
     """Posts with something awaiting a decision (theirs or their comments'), newest first."""
-    waiting = Q(status=PostStatus.PENDING, is_guest=True) | Exists(
-        selectors.held_comments().filter(post=OuterRef("pk")).order_by()
+    # From the held comments (a partial index holds the pending ones), not by
+    # probing every post.
+    waiting = Q(status=PostStatus.PENDING, is_guest=True) | Q(
+        pk__in=selectors.held_comments().order_by().values("post_id")
     )
     return list(Post.objects.filter(waiting).order_by("-id").values_list("id", "title")[:limit])
 
