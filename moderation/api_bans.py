@@ -15,10 +15,11 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from forum.api.filters import MAX_ID
+from forum.api.inputs import validated
 from forum.errors import InvalidInput, NotFound
 from forum.models import Blog, Comment
 from moderation import selectors, services
-from moderation.api import _REFUSALS, NOT_FOUND, _valid
+from moderation.api import _REFUSALS, NOT_FOUND
 from moderation.models import Ban
 from moderation.permissions import IsModerator
 
@@ -196,7 +197,7 @@ class BanListView(generics.ListAPIView):
         },
     )
     def post(self, request: Request) -> Response:
-        data = _valid(BanInput, request.data)
+        data = validated(BanInput, request.data)
         blog, user, ip_hash = _subject(data)
         ban, created = services.ban_create(
             blog=blog,
@@ -226,7 +227,7 @@ class BanLiftView(generics.GenericAPIView):
     def post(self, request: Request, pk: int) -> Response:
         if pk > MAX_ID:
             raise NotFound("No such ban.")
-        data = _valid(LiftInput, request.data)
+        data = validated(LiftInput, request.data)
         _, changed = services.ban_lift(ban_id=pk, actor=request.user, reason=data["reason"])
         ban = selectors.ban_list().get(pk=pk)
         return Response(BanChangeSerializer((ban, changed)).data)

@@ -29,6 +29,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast, Concat, RowNumber
 
+from forum.display import ANONYMOUS_NAME, excerpt
 from forum.errors import NotFound
 from forum.models import Blog, Comment, Flag, Post, PostStatus
 from forum.policy import FLAGGED_REASON
@@ -251,14 +252,12 @@ def desk_cards(rows: list[tuple]) -> list[Card]:
                     post_title=comment.post.title,
                     title="",
                     body_html=comment.body_html,
-                    display_name=comment.author_name or selectors.ANONYMOUS_NAME,
+                    display_name=comment.author_name or ANONYMOUS_NAME,
                     has_account=comment.author_id is not None,
                     reasons=list(comment.moderation_reasons),
                     link_count=comment.body_html.count("<a "),
                     parent_id=comment.parent_id,
-                    parent_excerpt=""
-                    if comment.parent is None
-                    else selectors.excerpt(comment.parent.body),
+                    parent_excerpt="" if comment.parent is None else excerpt(comment.parent.body),
                     flags=flags[pk],
                     notes=comment_notes[pk],
                     poster=posters.get((comment.post.blog_id, _poster_key(comment))),
@@ -276,7 +275,7 @@ def desk_cards(rows: list[tuple]) -> list[Card]:
                     post_title=post.title,
                     title=post.title,
                     body_html=post.body_html,
-                    display_name=post.author_name or selectors.ANONYMOUS_NAME,
+                    display_name=post.author_name or ANONYMOUS_NAME,
                     has_account=post.author_id is not None,
                     reasons=[GUEST_POST_REASON] if post.is_guest else [],
                 )
@@ -359,9 +358,7 @@ def _poster_records(comments: list[Comment]) -> dict[tuple[int, str], PosterReco
         for record in by_poster.get(key, []):
             if len(record.recent) < RECENT_COMMENTS and pk not in on_page:
                 record.recent.append(
-                    RecentComment(
-                        pk, post_id, title, _state(status, removed_at), selectors.excerpt(body, 80)
-                    )
+                    RecentComment(pk, post_id, title, _state(status, removed_at), excerpt(body, 80))
                 )
     return records
 

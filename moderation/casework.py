@@ -21,12 +21,13 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from accounts.models import User
-from forum.errors import Conflict, InvalidInput, NotFound, NotPermitted, ServiceError
+from forum.errors import Conflict, InvalidInput, NotFound, ServiceError
 from forum.models import Comment, CommentStatus
-from forum.services import clean_text, comment_set_state
+from forum.services import comment_set_state
+from forum.text import clean_text
 from moderation import selectors, services
 from moderation.models import ActionKind, Ban, ModerationAction, ModeratorNote, TargetKind
-from moderation.permissions import can_moderate
+from moderation.permissions import require_moderator
 
 NOTE_MAX_LENGTH = 2000
 
@@ -39,11 +40,6 @@ _VERB_REACHING = {
     CommentStatus.SPAM: ActionKind.SPAM,
     services.REMOVED: ActionKind.REMOVE,
 }
-
-
-def _require_moderator(actor, blog_id: int | None) -> None:
-    if not can_moderate(actor, blog_id):
-        raise NotPermitted("Only moderators can do this.")
 
 
 # --- undo ------------------------------------------------------------------------------
@@ -86,7 +82,7 @@ def action_undo(*, action_id: int, actor: User, reason: str = "") -> UndoOutcome
     blog_id = original.blog_id
     if original.comment_id is not None:
         blog_id = original.comment.post.blog_id
-    _require_moderator(actor, blog_id)
+    require_moderator(actor, blog_id)
     if ModerationAction.objects.filter(undoes=original).exists():
         return UndoOutcome(undone=original, changed=False)
     verb = undo_verb(original)
@@ -171,7 +167,7 @@ def poster_ban_and_reject(
     if comment is None:
         raise NotFound("No such comment.")
     blog = comment.post.blog
-    _require_moderator(actor, blog.pk)
+    require_moderator(actor, blog.pk)
     user = comment.author if comment.author_id is not None else None
     ip_hash = "" if user is not None else comment.ip_hash
     if user is None and not ip_hash:
@@ -266,7 +262,7 @@ def note_add(*, comment_id: int, about: str, body: str, actor: User) -> Moderato
     comment = Comment.objects.select_related("post").filter(pk=comment_id).first()
     if comment is None:
         raise NotFound("No such comment.")
-    _require_moderator(actor, comment.post.blog_id)
+    require_moderator(actor, comment.post.blog_id)
     body = clean_text(body, field="note", max_length=NOTE_MAX_LENGTH).strip()
     subject: dict
     if about == "comment":

@@ -7,7 +7,6 @@ from django.utils.text import Truncator
 from forum.models import FlagReason
 from moderation import audit
 from moderation.models import ActionKind, ModerationAction, ModerationMode, TargetKind
-from moderation.selectors import ANONYMOUS_NAME
 
 REASONS = {
     "anonymous": "posted anonymously",
@@ -121,6 +120,3 @@ def transition(action: ModerationAction) -> str:
     return f"{STATES.get(action.from_state, action.from_state)} → " + STATES.get(
         action.to_state, action.to_state
     )
-
-
-ANONYMOUS = ANONYMOUS_NAME
