@@ -460,3 +460,26 @@ def test_the_desk_offers_undo_for_fifteen_minutes_then_the_log_does(desk_client,
     page = desk_client.get(DESK)
     assert page.context["last"] is None
     assert page.context["recent"] == []
+
+
+def test_the_thread_view_costs_the_same_queries_whatever_the_thread_size(
+    desk_client, post, django_assert_num_queries
+):
+    def grow(n: int) -> None:
+        for i in range(n):
+            top = make_comment(post, body=f"Top {i}.", status=CommentStatus.APPROVED)
+            make_comment(post, body=f"Held reply {i}.", parent=top, status=CommentStatus.PENDING)
+
+    grow(1)
+    desk_client.get(thread_url(post))  # warm the session
+    with django_assert_num_queries(THREAD_QUERIES):
+        assert desk_client.get(thread_url(post)).status_code == 200
+    grow(30)
+    with django_assert_num_queries(THREAD_QUERIES):
+        response = desk_client.get(thread_url(post))
+    assert len(response.context["rows"]) == 62
+
+
+# Session, user, moderator check (3); the post, its comments with their open flags,
+# the notes (3); the admin's permissions for the sidebar (2); recent decisions (1).
+THREAD_QUERIES = 9
