@@ -95,7 +95,7 @@ class DeskFilters(forms.Form):
         # A post no longer waiting stays choosable (a filter kept across decisions).
         known = {str(pk) for pk, _ in posts}
         if chosen and chosen.isdigit() and int(chosen) <= MAX_ID and chosen not in known:
-            self.fields["post"].choices.append((chosen, f"Post #{chosen}"))
+            self.fields["post"].choices.append((chosen, "The chosen post (nothing waits)"))
 
     def entries_filters(self) -> dict:
         data = self.cleaned_data
