@@ -310,6 +310,7 @@ EVENT_OF_ACTION = {
     ActionKind.SPAM: "comment.spam",
     ActionKind.REMOVE: "comment.removed",
     ActionKind.RESTORE: "comment.restored",
+    ActionKind.HOLD: "comment.held",  # back in the queue: moderators hear of it again
 }
 
 

@@ -9,6 +9,7 @@ from django.contrib.messages import get_messages
 from django.utils import timezone
 
 from forum import services as forum_services
+from forum.events import Event
 from forum.identity import ip_hash
 from forum.models import Comment, CommentStatus, FlagReason, PostStatus
 from moderation import casework, services
@@ -166,6 +167,9 @@ def test_undo_calls_the_inverse_verb_restores_the_reasons_and_is_logged(
         "pending",
     )
     assert messages_of(response)[-1].startswith("Undone: Returned an anonymous comment on")
+    # The comment is back in the queue: the event log says so, as for any held comment.
+    kinds = list(Event.objects.filter(comment_id=comment.pk).values_list("kind", flat=True))
+    assert kinds[-2:] == ["comment.published", "comment.held"]
     # Undone once: a second undo changes nothing.
     desk_client.post(DESK, {"undo": str(approval.pk)})
     assert ModerationAction.objects.count() == 2
@@ -442,8 +446,9 @@ def test_the_desk_costs_the_same_queries_for_1000_held_items_from_300_posters(
 # The desk page, query by query: session, user, moderator check (3); the filters'
 # blogs and posts (2); the count and the page of the queue (2); the page's comments,
 # their open flags (2); the posters' counts, bans in force, last comments (3); the
-# notes (1); the admin's permissions for the sidebar (2); recent decisions (1).
-QUERIES = 16
+# notes (1); the admin's permissions and the notifications admin's blog-owner check
+# for the sidebar (4); recent decisions (1).
+QUERIES = 18
 
 
 def test_the_desk_offers_undo_for_fifteen_minutes_then_the_log_does(desk_client, post):
@@ -481,5 +486,6 @@ def test_the_thread_view_costs_the_same_queries_whatever_the_thread_size(
 
 
 # Session, user, moderator check (3); the post, its comments with their open flags,
-# the notes (3); the admin's permissions for the sidebar (2); recent decisions (1).
-THREAD_QUERIES = 9
+# the notes (3); the admin's permissions and the notifications admin's blog-owner
+# check for the sidebar (4); recent decisions (1).
+THREAD_QUERIES = 11
