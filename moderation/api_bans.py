@@ -36,23 +36,12 @@ BAN_CONFLICT = OpenApiResponse(
     description="The subject is banned from this blog already with another end: lift that "
     "ban first.",
 )
-_BadRequest = OpenApiResponse(
-    inline_serializer(
-        name="BanInputError",
-        fields={
-            "detail": serializers.CharField(required=False),
-            "blog": serializers.ListField(child=serializers.CharField(), required=False),
-            "account": serializers.ListField(child=serializers.CharField(), required=False),
-            "comment": serializers.ListField(child=serializers.CharField(), required=False),
-            "expires_at": serializers.ListField(child=serializers.CharField(), required=False),
-            "reason": serializers.ListField(child=serializers.CharField(), required=False),
-        },
-    ),
-    description="Invalid input: the field and why.",
-)
 
 
 class BanSerializer(serializers.Serializer):
+    class Meta:
+        ref_name = "Ban"
+
     id = serializers.IntegerField()
     blog = serializers.CharField(source="blog.slug", help_text="The blog's slug.")
     subject = serializers.ChoiceField(
@@ -95,6 +84,9 @@ def _datetime(value):
 
 
 class BanChangeSerializer(BanSerializer):
+    class Meta:
+        ref_name = "BanChange"
+
     changed = serializers.BooleanField(help_text="False when nothing changed (a repeat).")
 
     def to_representation(self, outcome) -> dict:
@@ -103,6 +95,9 @@ class BanChangeSerializer(BanSerializer):
 
 
 class BanInput(serializers.Serializer):
+    class Meta:
+        ref_name = "NewBan"
+
     blog = serializers.SlugField(
         required=False, help_text="The blog's slug (required with account)."
     )
@@ -131,6 +126,9 @@ class BanInput(serializers.Serializer):
 
 
 class LiftInput(serializers.Serializer):
+    class Meta:
+        ref_name = "BanLift"
+
     reason = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=services.REASON_MAX_LENGTH
     )
@@ -182,16 +180,16 @@ class BanListView(generics.ListAPIView):
     def get_queryset(self) -> QuerySet[Ban]:
         return selectors.ban_list()
 
-    @extend_schema(responses={200: BanSerializer(many=True), **_REFUSALS})
+    @extend_schema(operation_id="list_bans", responses={200: BanSerializer(many=True), **_REFUSALS})
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
+        operation_id="create_ban",
         request=BanInput,
         responses={
             201: BanChangeSerializer,
             200: BanChangeSerializer,
-            400: _BadRequest,
             **_REFUSALS,
             409: BAN_CONFLICT,
         },
@@ -221,8 +219,9 @@ class BanLiftView(generics.GenericAPIView):
     serializer_class = BanChangeSerializer
 
     @extend_schema(
+        operation_id="lift_ban",
         request=LiftInput,
-        responses={200: BanChangeSerializer, 400: _BadRequest, **_REFUSALS, 404: NOT_FOUND},
+        responses={200: BanChangeSerializer, **_REFUSALS, 404: NOT_FOUND},
     )
     def post(self, request: Request, pk: int) -> Response:
         if pk > MAX_ID:
