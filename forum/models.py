@@ -43,6 +43,11 @@ class Blog(models.Model):
         related_name="blogs",
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # Imported blogs (imports/): the source's own id of the blog (e.g.
+    # "blogger:<blog id>") and its address, so a later export of the same site
+    # finds this blog again.
+    import_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    source_url = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -96,6 +101,8 @@ class Post(models.Model):
     # Last path step handed to a top-level comment of this post.
     top_seq = models.PositiveIntegerField(default=0)
     import_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    # Where an imported post was published before (its URL); imports match posts by it.
+    source_url = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -130,6 +137,11 @@ class Post(models.Model):
                 fields=["created_at"],
                 name="post_pending_idx",
                 condition=Q(status=PostStatus.PENDING),
+            ),
+            models.Index(
+                fields=["blog", "source_url"],
+                name="post_source_url_idx",
+                condition=~Q(source_url=""),
             ),
         ]
 
@@ -342,6 +354,29 @@ class RateCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.count}"
+
+
+class ImportRecord(models.Model):
+    """One imported file (forum.bulk): written in the transaction that wrote its rows,
+    never edited. The audit trail of imports: what came in, from where, when."""
+
+    blog = models.ForeignKey(Blog, on_delete=models.PROTECT, related_name="imports")
+    # The format read: "seeds", "blogger", "blogger-takeout", "disqus", "wordpress".
+    source_format = models.CharField(max_length=32)
+    # The file's name as given, and the SHA-256 of its bytes.
+    source_name = models.CharField(max_length=500)
+    source_sha256 = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    posts_created = models.PositiveIntegerField(default=0)
+    comments_created = models.PositiveIntegerField(default=0)
+    # The whole report: comments by status, re-parented replies, skipped entries.
+    report = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Import of {self.source_name} into {self.blog_id}"
 
 
 # Raw SQL reads and writes (forum.selectors, forum.thread_page, forum.comment_tree) name
