@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "moderation.desk",
     "fixtures",
     "notifications",
+    "imports",
 ]
 
 MIDDLEWARE = [

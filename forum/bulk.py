@@ -206,6 +206,23 @@ def import_threads(
     return report
 
 
+def blog_for_import(*, key: str, name: str, source_url: str = "") -> Blog:
+    """The blog an export goes into when none is named: the one imported from the same
+    site before (by ``key``, else by its address), or a new one named after it."""
+    blog = Blog.objects.filter(import_key=key).first()
+    if blog is None and source_url:
+        wanted = urlsplit(source_url).netloc.lower()
+        for candidate in Blog.objects.exclude(source_url="").only("id", "source_url"):
+            if wanted and urlsplit(candidate.source_url).netloc.lower() == wanted:
+                return candidate
+    if blog is not None:
+        return blog
+    name = " ".join(name.split())[:200] or "Imported blog"
+    taken = set(Blog.objects.values_list("slug", flat=True))
+    slug = _unique_slug(name, taken)[:100]
+    return Blog.objects.create(name=name, slug=slug, import_key=key, source_url=source_url[:500])
+
+
 # --- posts -------------------------------------------------------------------
 
 
