@@ -126,8 +126,10 @@ def read_export(
 ) -> Export:
     """Read ``path`` as ``fmt`` (or the format it is in); ``progress`` is told the
     bytes read so far as the file streams through."""
-    if fmt == "auto":
-        fmt = detect(path)
+    found = detect(path)
+    if fmt not in ("auto", found):
+        raise ImportFileError(f"this is a {found} export, not {fmt} (see --from)")
+    fmt = found
     reader: Callable[..., Export] = {
         "blogger": read_blogger,
         "disqus": read_disqus,
@@ -432,6 +434,7 @@ def read_disqus(path) -> Export:
     (the comments) naming their thread and parent by ``dsq:id``."""
     export = Export(format="disqus", site_key="", site_title="", site_url="")
     threads: dict[str, dict] = {}
+    thread_of: dict[int, str] = {}
     forum = ""
     d = f"{{{DISQUS}}}"
     for kind, element in records(path, depth=1):
@@ -454,9 +457,17 @@ def read_disqus(path) -> Export:
                 "comments": 0,
             }
         elif local == "post":
-            _disqus_comment(export, element, threads)
+            _disqus_comment(export, element, thread_of)
         else:
             export.skipped[local] += 1
+    kept = []
+    for record in export.comments:
+        thread = threads.get(thread_of[id(record)])
+        if thread is None or thread["deleted"]:
+            export.skipped["comment on a thread not imported"] += 1
+        else:
+            kept.append(record)
+    export.comments = kept
     export.site_key = key("disqus", forum or "unknown")
     first_link = next((t["link"] for t in threads.values() if t["link"]), "")
     parts = urlsplit(first_link)
@@ -485,37 +496,35 @@ def read_disqus(path) -> Export:
     return export
 
 
-def _disqus_comment(export: Export, element, threads: dict[str, dict]) -> None:
+def _disqus_comment(export: Export, element, thread_of: dict[int, str]) -> None:
+    """A Disqus post; its thread is checked once every thread is read (an export may
+    list them in any order)."""
     d = f"{{{DISQUS}}}"
     line = element.sourceline
     comment_id = _dsq_id(element)
     if not comment_id:
         raise ImportFileError("post without dsq:id", line=line)
     thread_id = _dsq_id(element.find(f"{d}thread"))
-    thread = threads.get(thread_id)
-    if thread is None or thread["deleted"]:
-        export.skipped["comment on a thread not imported"] += 1
-        return
     status = CommentStatus.APPROVED
     if _true(text(element, f"{d}isSpam")):
         status = CommentStatus.SPAM
     elif text(element, f"{d}isApproved").strip().lower() == "false":
         status = CommentStatus.PENDING
     parent_id = _dsq_id(element.find(f"{d}parent"))
-    export.comments.append(
-        CommentRecord(
-            key=key("disqus", "post", comment_id),
-            post_key=key("disqus", "thread", thread_id),
-            parent_key=key("disqus", "post", parent_id) if parent_id else None,
-            body=comment_body(text(element, f"{d}message")),
-            created_at=parse_time(text(element, f"{d}createdAt"), line=line, what="createdAt"),
-            author_name=author_name(text(element, f"{d}author/{d}name")),
-            status=status,
-            removed=_true(text(element, f"{d}isDeleted")),
-            ip_hash=hashed_ip(text(element, f"{d}ipAddress")),
-            line=line,
-        )
+    record = CommentRecord(
+        key=key("disqus", "post", comment_id),
+        post_key=key("disqus", "thread", thread_id),
+        parent_key=key("disqus", "post", parent_id) if parent_id else None,
+        body=comment_body(text(element, f"{d}message")),
+        created_at=parse_time(text(element, f"{d}createdAt"), line=line, what="createdAt"),
+        author_name=author_name(text(element, f"{d}author/{d}name")),
+        status=status,
+        removed=_true(text(element, f"{d}isDeleted")),
+        ip_hash=hashed_ip(text(element, f"{d}ipAddress")),
+        line=line,
     )
+    thread_of[id(record)] = thread_id
+    export.comments.append(record)
 
 
 # --- WordPress WXR -------------------------------------------------------------
