@@ -81,7 +81,9 @@ def test_a_file_cut_anywhere_after_its_first_record_writes_nothing(
 
 def test_a_bad_date_is_refused_at_the_comment_line(write_file):
     data = sample("disqus.xml").read_text()
-    data = data.replace("<createdAt>2022-01-05T12:00:00Z</createdAt>", "<createdAt>soon</createdAt>")
+    data = data.replace(
+        "<createdAt>2022-01-05T12:00:00Z</createdAt>", "<createdAt>soon</createdAt>"
+    )
     path = write_file(data)
     line, message = refused(path)
     assert data.splitlines()[line - 1].strip() == '<post dsq:id="8002">'
@@ -89,9 +91,7 @@ def test_a_bad_date_is_refused_at_the_comment_line(write_file):
     assert Comment.objects.count() == 0
 
 
-def test_a_comment_over_the_length_limit_names_its_line_and_writes_nothing(
-    write_file, settings
-):
+def test_a_comment_over_the_length_limit_names_its_line_and_writes_nothing(write_file, settings):
     settings.FORUM = {**settings.FORUM, "COMMENT_MAX_LENGTH": 12}
     path = write_file(sample("wordpress.xml").read_bytes())
     line, message = refused(path)

@@ -36,8 +36,7 @@ def test_blogger_classic_keeps_threads_tombstones_orphans_and_skips_the_rest():
     assert "  comments: 7 created (6 approved, 1 removed), 0 already imported" in lines
     assert "  replies re-parented to the top level (parent missing): 1" in lines
     assert lines[-1] == (
-        "  skipped: 1 comment on a post not imported, 1 draft post, 1 page, 1 settings, "
-        "1 template"
+        "  skipped: 1 comment on a post not imported, 1 draft post, 1 page, 1 settings, 1 template"
     )
     blog = Blog.objects.get()
     assert (blog.name, blog.slug, blog.import_key) == (
@@ -116,9 +115,7 @@ def test_wordpress_maps_approval_skips_pings_and_keeps_newlines():
     ) in lines
     assert lines[-1] == "  skipped: 1 draft post, 1 page, 1 pingback, 1 trackback"
     post = Post.objects.get(title="Supervision, revisited")
-    assert post.body == (
-        "Supervision is changing.\n\nPlain second paragraph\nwith a line break."
-    )
+    assert post.body == ("Supervision is changing.\n\nPlain second paragraph\nwith a line break.")
     assert shape(post) == [
         (
             0,
