@@ -179,14 +179,13 @@ def post_fields(title: str, body: str, *, url: str) -> tuple[str, str, int | Non
     or as the body's first line makes it guest post N (that line leaves the body, as
     with the seeds)."""
     number = None
+    first, _, rest = body.partition("\n")
+    match = GUEST_BLOG.match(first)
+    if match and not first[match.end() :].strip():
+        number, body = int(match.group(1)), rest.strip()
     match = GUEST_BLOG.match(title)
     if match:
         number = int(match.group(1))
-    else:
-        first, _, rest = body.partition("\n")
-        match = GUEST_BLOG.match(first)
-        if match and not first[match.end() :].strip():
-            number, body = int(match.group(1)), rest.strip()
     title = " ".join(title.split())[:300]
     if not title:
         words = " ".join(body.split())

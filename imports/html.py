@@ -153,7 +153,7 @@ def html_to_text(fragment: str, *, keep_newlines: bool = False) -> str:
         parser.feed(fragment)
         parser.close()
         text = "".join(parser.out)
-    text = _CONTROL.sub("", text).replace("\xa0", " ")
+    text = _CONTROL.sub("", text)
     if keep_newlines:
         lines = [line.rstrip() for line in text.split("\n")]
     else:
