@@ -65,6 +65,8 @@ IMPORTED_PENDING_REASON = "imported_pending"
 REMOVED_IN_SOURCE = "Removed on the source site before the import."
 # Rows per INSERT statement (21 columns: ~10,000 parameters, within both engines' limits).
 BATCH_SIZE = 500
+# Rows per statement on PostgreSQL, where a batch is one array per column.
+PG_BATCH_SIZE = 5000
 # Keys per IN (...) lookup.
 LOOKUP_CHUNK = 900
 
@@ -690,32 +692,51 @@ _PLAIN = (
 
 def _insert_levels(cursor, new: list[CommentRecord]) -> None:
     """INSERT the new rows, one depth level after the other (a parent exists before
-    its replies reach the tree trigger), ``BATCH_SIZE`` rows per statement, and set
-    each record's ``pk`` from ``RETURNING`` (matched by post and path, which are
-    unique, not by the order of the returned rows)."""
+    its replies reach the tree trigger), in batches, and set each record's ``pk`` from
+    ``RETURNING`` (matched by post and path, which are unique, not by the order of the
+    returned rows).
+
+    PostgreSQL gets one array per column (``INSERT ... SELECT * FROM unnest(...)``):
+    a statement of a few parameters whatever the number of rows, which psycopg and
+    the server parse in no time; SQLite gets multi-row ``VALUES``."""
     db = cursor.db
     fields, columns, table = _insert_columns(db.alias)
     plain = [type(f) in _PLAIN for f in fields]
     defaults = {f.name: f.get_default() for f in fields}  # columns added later
     now = timezone.now()
+    postgres = db.vendor == "postgresql"
+    if postgres:
+        casts = ", ".join(f"%s::{f.cast_db_type(db)}[]" for f in fields)
+        statement = (
+            f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({casts}) "  # noqa: S608
+            "RETURNING id, post_id, path"
+        )
     levels: dict[int, list[CommentRecord]] = defaultdict(list)
     for record in new:
         levels[record.depth].append(record)
     for depth in sorted(levels):
-        for batch in _chunks(levels[depth], BATCH_SIZE):
-            params: list[object] = []
+        for batch in _chunks(levels[depth], PG_BATCH_SIZE if postgres else BATCH_SIZE):
+            rows = []
             for record in batch:
                 values = _row_values(record, now)
-                for f, is_plain in zip(fields, plain, strict=True):
-                    value = values.get(f.name, defaults[f.name])
-                    params.append(value if is_plain else f.get_db_prep_save(value, db))
-            row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-            sql = (
-                f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608
-                + ", ".join([row] * len(batch))
-                + " RETURNING id, post_id, path"
-            )
-            cursor.execute(sql, params)
+                rows.append(
+                    [
+                        value if is_plain else f.get_db_prep_save(value, db)
+                        for f, is_plain in zip(fields, plain, strict=True)
+                        for value in (values.get(f.name, defaults[f.name]),)
+                    ]
+                )
+            if postgres:
+                params = [list(column) for column in zip(*rows, strict=True)]
+                cursor.execute(statement, params)
+            else:
+                row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+                sql = (
+                    f"INSERT INTO {table} ({columns}) VALUES "  # noqa: S608
+                    + ", ".join([row] * len(batch))
+                    + " RETURNING id, post_id, path"
+                )
+                cursor.execute(sql, [value for values in rows for value in values])
             by_place = {(r.post_id, r.path): r for r in batch}
             for pk, post_id, path in cursor.fetchall():
                 by_place[(post_id, path)].pk = pk

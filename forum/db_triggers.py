@@ -43,6 +43,8 @@ SQLITE_BACKWARD = [
 POSTGRES_FORWARD = [
     """
     CREATE OR REPLACE FUNCTION forum_comment_tree_check() RETURNS trigger AS $$
+    DECLARE
+        parent forum_comment%ROWTYPE;
     BEGIN
         IF TG_OP = 'UPDATE' THEN
             IF NEW.post_id IS DISTINCT FROM OLD.post_id
@@ -54,15 +56,17 @@ POSTGRES_FORWARD = [
             END IF;
             RETURN NEW;
         END IF;
-        IF NEW.parent_id IS NOT NULL AND NOT EXISTS (
-            SELECT 1 FROM forum_comment p
-            WHERE p.id = NEW.parent_id AND p.post_id = NEW.post_id
-              AND p.depth + 1 = NEW.depth
-              AND left(NEW.path, length(p.path)) = p.path
-        ) THEN
-            RAISE EXCEPTION
-                'comment tree: parent must be on this post, one level up, prefixing the path'
-                USING ERRCODE = 'check_violation';
+        IF NEW.parent_id IS NOT NULL THEN
+            -- The parent by its primary key alone: one index probe whatever the
+            -- planner's statistics say (a bulk import into a fresh table has none).
+            SELECT * INTO parent FROM forum_comment p WHERE p.id = NEW.parent_id;
+            IF NOT FOUND OR parent.post_id <> NEW.post_id
+               OR parent.depth + 1 <> NEW.depth
+               OR left(NEW.path, length(parent.path)) <> parent.path THEN
+                RAISE EXCEPTION
+                    'comment tree: parent must be on this post, one level up, prefixing the path'
+                    USING ERRCODE = 'check_violation';
+            END IF;
         END IF;
         RETURN NEW;
     END

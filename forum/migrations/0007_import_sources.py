@@ -5,6 +5,13 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+from forum import db_triggers
+
+
+def reinstall_tree_triggers(apps, schema_editor):
+    # The PostgreSQL trigger now finds the parent by its primary key alone.
+    db_triggers.install(schema_editor.connection)
+
 
 class Migration(migrations.Migration):
 
@@ -54,4 +61,5 @@ class Migration(migrations.Migration):
             name='blog',
             field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='imports', to='forum.blog'),
         ),
+        migrations.RunPython(reinstall_tree_triggers, migrations.RunPython.noop),
     ]
