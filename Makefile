@@ -15,7 +15,7 @@ TEST_ENV := DEBUG=0 SECRET_KEY=test-only-secret-key ALLOWED_HOSTS=testserver,loc
 CHROMIUM := /usr/bin/chromium
 BROWSER_CHECK := [ -x $(CHROMIUM) ] || echo "== SKIPPED: browser test (no $(CHROMIUM); apt-get install chromium)"
 
-.PHONY: venv demo demo-reset test test-sqlite test-postgres lint format bench clean
+.PHONY: venv demo demo-reset test test-sqlite test-postgres lint format bench bench-imports clean
 
 # Two install stamps: `make demo` installs the runtime dependencies only (`pip install -e .`);
 # `make test` and the other tool targets add the dev extra (test tools, linters, generators).
@@ -82,6 +82,11 @@ test: lint test-sqlite test-postgres
 BENCH_ARGS ?=
 bench: venv
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# The import bench alone (bench/imports.py): import_seeds and import_comments on the same
+# thread of 1,000 / 10,000 / 100,000 comments, SQLite and PostgreSQL, peak memory.
+bench-imports: venv
+	$(BIN)/python -m bench.imports $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

@@ -206,6 +206,14 @@ def render(results: dict) -> str:
     else:
         out.append(f"Not measured: {load.get('error', load.get('skipped', 'not run'))}")
 
+    imports = results.get("imports", {})
+    out.append("")
+    if "markdown" in imports:
+        out.append(imports["markdown"])
+    else:
+        reason = imports.get("error", imports.get("skipped", "not run"))
+        out += ["## Imports", "", f"Not measured: {reason}"]
+
     out += ["", "## Targets", "", "| target | measured | verdict |", "|---|---|---|"]
     for name, measured, ok in targets(results):
         out.append(f"| {name} | {measured} | {_verdict(ok)} |")
@@ -330,6 +338,7 @@ def main() -> None:
     parser.add_argument("--no-peer", action="store_true", help="skip django-comments-xtd")
     parser.add_argument("--no-load", action="store_true", help="skip the HTTP load run")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--no-imports", action="store_true", help="skip the import bench")
     args = parser.parse_args()
     quick = ["--quick"] if args.quick else []
     started = time.perf_counter()
@@ -387,6 +396,12 @@ def main() -> None:
         results["load"] = {"skipped": "--no-load"}
     elif "postgres" in databases:
         _phase(results, "load", "load", bench_env("postgres"), *quick, timeout=600)
+
+    if args.no_imports:
+        results["imports"] = {"skipped": "--no-imports"}
+    else:
+        no_pg = [] if "postgres" in databases else ["--no-postgres"]
+        _phase(results, "imports", "imports", bench_env("sqlite"), *quick, *no_pg, timeout=3600)
 
     results["load_end"] = _load_average()
     results["finished"] = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
