@@ -248,15 +248,17 @@ def _posts_resolve(*, blog: Blog, records: Sequence[PostRecord], report: BulkRep
             by_url.setdefault(url_match_key(url), pk)
     ids: dict[str, int] = {}
     new: list[PostRecord] = []
+    new_keys: set[str] = set()
     for record in records:
-        if record.key in ids:
+        if record.key in ids or record.key in new_keys:
             continue
         pk = found.get(record.key) or by_url.get(url_match_key(record.source_url) or "\0")
         if pk is not None:
             ids[record.key] = pk
             report.posts_matched += 1
-        elif all(record.key != other.key for other in new):
+        else:
             new.append(record)
+            new_keys.add(record.key)
     for record, pk in zip(new, _posts_create(blog=blog, records=new), strict=True):
         ids[record.key] = pk
         report.post_ids.append(pk)
