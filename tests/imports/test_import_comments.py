@@ -293,3 +293,13 @@ def test_a_missing_file_is_refused_before_anything_is_imported(tmp_path):
         run_import(sample("disqus.xml"), tmp_path / "missing.xml")
     assert str(caught.value) == f"{tmp_path / 'missing.xml'}: no such file."
     assert Comment.objects.count() == 0
+
+
+def test_the_admin_lists_each_imported_file_read_only(admin_client, django_assert_max_num_queries):
+    run_import(*[sample(name) for name in SAMPLES])
+    with django_assert_max_num_queries(8):
+        response = admin_client.get("/admin/forum/importrecord/")
+    assert response.status_code == 200
+    assert response.content.count(b"samples/") == 4
+    record = ImportRecord.objects.first()
+    assert admin_client.post(f"/admin/forum/importrecord/{record.pk}/delete/").status_code == 403
