@@ -551,21 +551,29 @@ def read_wordpress(path) -> Export:
     """A WordPress export (WXR 1.0-1.2): the channel's ``item``s of type ``post`` with
     their ``wp:comment``s."""
     export = Export(format="wordpress", site_key="", site_title="", site_url="")
-    wp = ""
+    wp = WP_PREFIX + "1.2/"
     base_url = ""
-    for kind, element in records(path, depth=2):
+    # A post's comments come (inside its item) before the item is complete: they are
+    # read one by one as they end, kept aside, and kept or skipped with their post.
+    waiting: list[CommentRecord] = []
+    inner = frozenset(f"{{{WP_PREFIX}{v}/}}comment" for v in ("1.0", "1.1", "1.2"))
+    for kind, element in records(path, depth=2, inner=inner):
         if kind == "root":
             continue
         namespace, local = _tag(element)
-        if not namespace and local == "title" and not export.site_title:
+        if kind == "inner":
+            wp = namespace
+            _wordpress_comment(export, element, waiting, w=f"{{{wp}}}")
+        elif not namespace and local == "title" and not export.site_title:
             export.site_title = " ".join((element.text or "").split())
         elif not namespace and local == "link" and not export.site_url:
             export.site_url = (element.text or "").strip()
         elif namespace.startswith(WP_PREFIX) and local in ("base_blog_url", "base_site_url"):
             base_url = base_url or (element.text or "").strip()
         elif not namespace and local == "item":
-            wp = wp or _wp_namespace_of(element)
-            _wordpress_item(export, element, wp=wp)
+            wp = _wp_namespace_of(element, wp)
+            _wordpress_item(export, element, waiting, wp=wp)
+            waiting = []
     site = export.site_url or base_url
     parts = urlsplit(site)
     export.site_key = key("wordpress", (parts.netloc + parts.path).rstrip("/").lower() or "site")
@@ -583,21 +591,24 @@ def read_wordpress(path) -> Export:
     return export
 
 
-def _wp_namespace_of(item) -> str:
+def _wp_namespace_of(item, default: str) -> str:
     """WXR's namespace carries its version (``.../export/1.2/``): the items' own."""
     for child in item:
         namespace, _ = _tag(child)
         if namespace.startswith(WP_PREFIX):
             return namespace
-    return WP_PREFIX + "1.2/"
+    return default
 
 
-def _wordpress_item(export: Export, item, *, wp: str) -> None:
+def _wordpress_item(
+    export: Export, item, comments: list[CommentRecord], *, wp: str
+) -> None:
+    """A complete item; ``comments``: its comments, read already."""
     w = f"{{{wp}}}"
     line = item.sourceline
-    post_type = text(item, f"{w}post_type").strip() or "post"
-    status = text(item, f"{w}status").strip()
-    comments = item.findall(f"{w}comment")
+    fields = _children(item)
+    post_type = fields.get(f"{w}post_type", "").strip() or "post"
+    status = fields.get(f"{w}status", "").strip()
     if post_type != "post":
         export.skipped[post_type] += 1
         if comments:
@@ -608,16 +619,16 @@ def _wordpress_item(export: Export, item, *, wp: str) -> None:
         if comments:
             export.skipped["comment on a post not imported"] += len(comments)
         return
-    post_id = text(item, f"{w}post_id").strip()
+    post_id = fields.get(f"{w}post_id", "").strip()
     if not post_id:
         raise ImportFileError("item without wp:post_id", line=line)
-    link = text(item, "link").strip()
-    when = text(item, f"{w}post_date_gmt").strip()
+    link = fields.get("link", "").strip()
+    when = fields.get(f"{w}post_date_gmt", "").strip()
     if not when or when == _NO_DATE:
-        when = text(item, f"{w}post_date").strip() or text(item, "pubDate").strip()
+        when = fields.get(f"{w}post_date", "").strip() or fields.get("pubDate", "").strip()
     title, body, number = post_fields(
-        text(item, "title"),
-        html_to_text(text(item, f"{{{CONTENT}}}encoded"), keep_newlines=True),
+        fields.get("title", ""),
+        html_to_text(fields.get(f"{{{CONTENT}}}encoded", ""), keep_newlines=True),
         url=link,
     )
     post_key = f"p{post_id}"
@@ -629,12 +640,13 @@ def _wordpress_item(export: Export, item, *, wp: str) -> None:
             published_at=parse_time(when, line=line, what="wp:post_date_gmt"),
             line=line,
             source_url=link,
-            author_name=author_name(text(item, f"{{{DC}}}creator")),
+            author_name=author_name(fields.get(f"{{{DC}}}creator", "")),
             guest_number=number,
         )
     )
     for comment in comments:
-        _wordpress_comment(export, comment, w=w, post_key=post_key)
+        comment.post_key = post_key
+    export.comments.extend(comments)
 
 
 def _children(element) -> dict[str, str]:
@@ -646,7 +658,9 @@ def _children(element) -> dict[str, str]:
     return found
 
 
-def _wordpress_comment(export: Export, comment, *, w: str, post_key: str) -> None:
+def _wordpress_comment(
+    export: Export, comment, waiting: list[CommentRecord], *, w: str
+) -> None:
     line = getattr(comment, "sourceline", 1)
     fields = _children(comment)
 
@@ -669,10 +683,10 @@ def _wordpress_comment(export: Export, comment, *, w: str, post_key: str) -> Non
     when = field("comment_date_gmt").strip()
     if not when or when == _NO_DATE:
         when = field("comment_date").strip()
-    export.comments.append(
+    waiting.append(
         CommentRecord(
             key=f"c{comment_id}",
-            post_key=post_key,
+            post_key="",
             parent_key=f"c{parent}" if parent not in ("", "0") else None,
             body=comment_body(field("comment_content"), keep_newlines=True),
             created_at=parse_time(when, line=line, what="wp:comment_date_gmt"),

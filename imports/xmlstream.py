@@ -53,10 +53,16 @@ def _refusal(exc: DefusedXmlException) -> str:
     return "refused: the file references an external entity (nothing is fetched)"
 
 
-def records(source: Path | BinaryIO, *, depth: int) -> Iterator[tuple[str, object]]:
+def records(
+    source: Path | BinaryIO, *, depth: int, inner: frozenset[str] = frozenset()
+) -> Iterator[tuple[str, object]]:
     """Yield ``("root", element)`` for the document element (its children still
     coming), then ``("record", element)`` for each complete element ``depth`` levels
-    below it, dropped after use. Raises ``ImportFileError`` with the line."""
+    below it, dropped after use. Elements one level further down whose tag is in
+    ``inner`` come as ``("inner", element)`` as soon as they are complete, and are
+    dropped too (WordPress puts every comment of a post inside its ``item``: a post
+    with 100,000 comments must not be held whole). Raises ``ImportFileError`` with
+    the line."""
     parser = _LineParser()
     stack: list = []
     try:
@@ -67,11 +73,16 @@ def records(source: Path | BinaryIO, *, depth: int) -> Iterator[tuple[str, objec
                     yield "root", element
                 continue
             stack.pop()
-            if len(stack) == depth:
+            level = len(stack)
+            if level == depth:
                 yield "record", element
-                element.clear()
-                if stack:
-                    stack[-1].remove(element)
+            elif level == depth + 1 and element.tag in inner:
+                yield "inner", element
+            else:
+                continue
+            element.clear()
+            if stack:
+                stack[-1].remove(element)
     except ParseError as exc:
         line = exc.position[0] if getattr(exc, "position", None) else parser.line
         raise ImportFileError(f"malformed XML: {exc}", line=line) from None
