@@ -600,9 +600,7 @@ def _wp_namespace_of(item, default: str) -> str:
     return default
 
 
-def _wordpress_item(
-    export: Export, item, comments: list[CommentRecord], *, wp: str
-) -> None:
+def _wordpress_item(export: Export, item, comments: list[CommentRecord], *, wp: str) -> None:
     """A complete item; ``comments``: its comments, read already."""
     w = f"{{{wp}}}"
     line = item.sourceline
@@ -658,9 +656,7 @@ def _children(element) -> dict[str, str]:
     return found
 
 
-def _wordpress_comment(
-    export: Export, comment, waiting: list[CommentRecord], *, w: str
-) -> None:
+def _wordpress_comment(export: Export, comment, waiting: list[CommentRecord], *, w: str) -> None:
     line = getattr(comment, "sourceline", 1)
     fields = _children(comment)
 
