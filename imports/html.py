@@ -122,8 +122,6 @@ class _Text(HTMLParser):
             return
         if tag in _BLOCKS:
             self.out.append("\n\n")
-        elif tag in _LINES:
-            self.out.append("\n")
         elif tag == "a" and self.links:
             href, start = self.links.pop()
             text = "".join(self.out[start:]).strip()

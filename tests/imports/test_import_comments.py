@@ -303,3 +303,10 @@ def test_the_admin_lists_each_imported_file_read_only(admin_client, django_asser
     assert response.content.count(b"samples/") == 4
     record = ImportRecord.objects.first()
     assert admin_client.post(f"/admin/forum/importrecord/{record.pk}/delete/").status_code == 403
+
+
+def test_blog_names_a_slug_or_is_refused():
+    with pytest.raises(CommandError) as caught:
+        run_import(sample("disqus.xml"), "--blog", "not a slug!")
+    assert str(caught.value) == "--blog 'not a slug!': not a slug (letters, digits, -, _)."
+    assert Blog.objects.count() == 0

@@ -8,7 +8,9 @@ same file imported again changes nothing. Errors name the file and the line.
 import sys
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.validators import validate_slug
 
 from forum.errors import ServiceError
 from imports.formats import FORMATS
@@ -68,6 +70,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, files: list[Path], fmt: str, blog: str | None, **options) -> None:
         dry_run = options["dry_run"]
+        if blog is not None:
+            try:
+                validate_slug(blog)
+            except ValidationError as exc:
+                raise CommandError(f"--blog {blog!r}: not a slug (letters, digits, -, _).") from exc
         for path in files:
             if not path.is_file():
                 raise CommandError(f"{path}: no such file.")
