@@ -18,7 +18,9 @@ every rule the live services keep:
 - **Cache**: each changed thread's cache version is bumped once, after commit.
 - **Moderation state**: pending comments enter the queue with the reason
   ``imported_pending``; removed ones are tombstones while they have public replies.
-- **Audit**: one ``ImportRecord`` per file that wrote anything, in the same transaction.
+- **Audit**: one ``ImportRecord`` per file that wrote anything, and one ``blog.imported``
+  event (``forum.events``), in the same transaction. The comments themselves record no
+  events: an import is history, nobody is told of each old comment again.
 
 What the live path refuses, the bulk path cannot always refuse: an export is history.
 A reply whose parent is missing (or on another post, or in a cycle) becomes a
@@ -46,6 +48,7 @@ from django.db import connections, models, router, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from forum import events
 from forum.errors import InvalidInput, ServiceError
 from forum.models import (
     Blog,
@@ -196,7 +199,7 @@ def import_threads(
     changed.update(pk for pk in post_ids.values() if pk in report.post_ids)
     threads_changed(post_ids=changed)
     if report.posts_created or report.comments_created:
-        ImportRecord.objects.create(
+        record = ImportRecord.objects.create(
             blog=blog,
             source_format=source_format,
             source_name=source_name[:500],
@@ -204,6 +207,17 @@ def import_threads(
             posts_created=report.posts_created,
             comments_created=report.comments_created,
             report=report.as_dict() | (extra_report or {}),
+        )
+        events.record(
+            "blog.imported",
+            blog=blog,
+            data={
+                "import_record": record.pk,
+                "format": source_format,
+                "source": record.source_name,
+                "posts_created": report.posts_created,
+                "comments_created": report.comments_created,
+            },
         )
     return report
 

@@ -12,8 +12,10 @@ Kinds (``KINDS``): ``comment.published`` (created approved, or approved by a
 moderator), ``comment.held`` (created held, edited back into the queue, or taken
 down by readers' flags), ``comment.removed`` (by its author or a moderator),
 ``comment.rejected``, ``comment.spam``, ``comment.restored``, ``post.published``,
-``post.rejected``, ``guest_post.submitted``. ``data`` holds what the change alone
-knows (a moderator's reason, the reasons a comment was held).
+``post.rejected``, ``guest_post.submitted``, ``blog.imported`` (one per imported
+file, ``forum.bulk``: its ``ImportRecord`` id, format, source and counts). ``data``
+holds what the change alone knows (a moderator's reason, the reasons a comment was
+held).
 """
 
 from typing import Any
@@ -32,6 +34,7 @@ KINDS = (
     "post.published",
     "post.rejected",
     "guest_post.submitted",
+    "blog.imported",
 )
 
 # The event a new comment records, by the status it is created with.
@@ -70,6 +73,7 @@ def record(
     comment: Any = None,
     actor: Any = None,
     data: dict | None = None,
+    blog: Any = None,
 ) -> Event:
     """Append one event (call it inside the transaction of the change it tells of).
 
@@ -83,7 +87,7 @@ def record(
         kind=kind,
         comment_id=comment.pk if comment is not None else None,
         post_id=post.pk if post is not None else None,
-        blog_id=post.blog_id if post is not None else None,
+        blog_id=post.blog_id if post is not None else (blog.pk if blog is not None else None),
         actor_id=actor.pk if actor is not None and actor.is_authenticated else None,
         data=data or {},
     )

@@ -185,3 +185,20 @@ def test_removed_comments_are_tombstones_only_while_they_have_public_replies(blo
     assert public_thread_ids(post.pk) == {rows["a"].pk, rows["a1"].pk}
     assert tree_problems() == []
     assert rows["a"].removed_at <= timezone.now()
+
+
+def test_one_import_event_per_file_that_wrote_something_and_none_per_comment(blog):
+    from forum.events import Event
+
+    run(blog, [comment(str(i), minute=i) for i in range(5)])
+    run(blog, [comment(str(i), minute=i) for i in range(5)])
+    (event,) = Event.objects.all()
+    record = ImportRecord.objects.get()
+    assert (event.kind, event.blog_id, event.post_id) == ("blog.imported", blog.pk, None)
+    assert event.data == {
+        "import_record": record.pk,
+        "format": "test",
+        "source": "test.xml",
+        "posts_created": 1,
+        "comments_created": 5,
+    }
