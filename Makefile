@@ -14,6 +14,13 @@ TEST_ENV := DEBUG=0 SECRET_KEY=test-only-secret-key ALLOWED_HOSTS=testserver,loc
 # The browser test (tests/browser) drives Debian's Chromium; without it, it is skipped.
 CHROMIUM := /usr/bin/chromium
 BROWSER_CHECK := [ -x $(CHROMIUM) ] || echo "== SKIPPED: browser test (no $(CHROMIUM); apt-get install chromium)"
+# The replica tests (tests/config/test_replicas_live.py, marker `replica`) make their own
+# primary and streaming replica with the PostgreSQL server binaries (PG_BINDIR, else the
+# newest /usr/lib/postgresql/*/bin), in the PostgreSQL pass; without them they are skipped.
+PG_BINDIR ?= $(lastword $(sort $(wildcard /usr/lib/postgresql/*/bin)))
+REPLICA_CHECK := [ -x "$(PG_BINDIR)/initdb" ] && [ -x "$(PG_BINDIR)/pg_basebackup" ] || echo "== SKIPPED: replica tests (no PostgreSQL server binaries: initdb, pg_basebackup in /usr/lib/postgresql/*/bin; apt-get install postgresql)"
+# --dist loadgroup keeps the tests sharing one cluster pair (xdist_group) on one worker.
+XDIST := -n 2 --dist loadgroup
 
 .PHONY: venv demo demo-reset test test-sqlite test-postgres lint format bench bench-imports clean
 
@@ -64,15 +71,16 @@ format: venv
 test-sqlite: venv
 	@echo "== test suite on SQLite"
 	@$(BROWSER_CHECK)
-	$(TEST_ENV) $(BIN)/pytest -n 2 $(PYTEST_ARGS)
+	$(TEST_ENV) $(BIN)/pytest $(XDIST) $(PYTEST_ARGS)
 
 test-postgres: venv
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(TEST_DATABASE_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 		echo "== test suite on PostgreSQL ($(TEST_DATABASE_URL))"; \
 		$(BROWSER_CHECK); \
-		$(TEST_ENV) DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -n 2 $(PYTEST_ARGS); \
+		$(REPLICA_CHECK); \
+		$(TEST_ENV) DATABASE_URL=$(TEST_DATABASE_URL) PG_BINDIR=$(PG_BINDIR) $(BIN)/pytest $(XDIST) $(PYTEST_ARGS); \
 	else \
-		echo "== SKIPPED: the test suite on PostgreSQL: nothing answers at $(TEST_DATABASE_URL)"; \
+		echo "== SKIPPED: the test suite on PostgreSQL: nothing answers at $(TEST_DATABASE_URL) (the replica tests too)"; \
 	fi
 
 test: lint test-sqlite test-postgres

@@ -191,22 +191,45 @@ def _postgres_pool(database: dict) -> None:
 
 _postgres_pool(DATABASES["default"])
 
-# An optional read replica (config/routers.py): reads go there, writes to the primary,
-# and a client that wrote reads the primary for REPLICA_PIN_SECONDS afterwards.
+# Optional read replicas (config/replicas.py): safe requests read a healthy replica
+# that has replayed the caller's last write (its WAL position, kept in the cache),
+# otherwise the primary. DATABASE_REPLICA_URLS is comma-separated; DATABASE_REPLICA_URL
+# (one replica) still works and is added to them.
 DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
-REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 10)
-if DATABASE_REPLICA_URL:
-    DATABASES["replica"] = dj_database_url.parse(
-        DATABASE_REPLICA_URL,
-        conn_max_age=env_int("CONN_MAX_AGE", 60),
-        conn_health_checks=True,
+DATABASE_REPLICA_URLS = list(
+    dict.fromkeys(
+        env_list("DATABASE_REPLICA_URLS", [])
+        + ([DATABASE_REPLICA_URL] if DATABASE_REPLICA_URL else [])
     )
-    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
-    _postgres_pool(DATABASES["replica"])
-    DATABASE_ROUTERS = ["config.routers.PrimaryReplicaRouter"]
+)
+# A replica further behind than this (seconds of WAL not yet replayed) is skipped.
+REPLICA_MAX_LAG_SECONDS = env_int("REPLICA_MAX_LAG_SECONDS", 30)
+# A replica that refused a connection, failed a query or lagged is skipped this long.
+REPLICA_RETRY_SECONDS = env_int("REPLICA_RETRY_SECONDS", 30)
+# How long a process keeps a replica's replay position before asking again.
+try:
+    REPLICA_CHECK_SECONDS = float(os.environ.get("REPLICA_CHECK_SECONDS") or 1)
+except ValueError as exc:
+    raise ImproperlyConfigured("REPLICA_CHECK_SECONDS must be a number of seconds") from exc
+# Seconds to wait for a replica's connection before skipping it.
+REPLICA_CONNECT_TIMEOUT = env_int("REPLICA_CONNECT_TIMEOUT", 2)
+REPLICA_DATABASES: list[str] = []
+for _number, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
+    _alias = f"replica_{_number}"
+    DATABASES[_alias] = dj_database_url.parse(
+        _url, conn_max_age=env_int("CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+    DATABASES[_alias]["TEST"] = {"MIRROR": "default"}
+    DATABASES[_alias].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", REPLICA_CONNECT_TIMEOUT
+    )
+    _postgres_pool(DATABASES[_alias])
+    REPLICA_DATABASES.append(_alias)
+if REPLICA_DATABASES:
+    DATABASE_ROUTERS = ["config.replicas.ReplicaRouter"]
     MIDDLEWARE.insert(
         MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
-        "config.routers.PrimaryPinMiddleware",
+        "config.replicas.ReplicaMiddleware",
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

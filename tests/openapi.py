@@ -26,9 +26,9 @@ def served_schema() -> dict:
 
 
 @cache
-def served_openapi() -> OpenAPI:
+def served_openapi(server: str = "http://testserver") -> OpenAPI:
     document = copy.deepcopy(served_schema())
-    document["servers"] = [{"url": "http://testserver"}]
+    document["servers"] = [{"url": server}]
     return OpenAPI.from_dict(document)
 
 
@@ -40,6 +40,18 @@ def check_response(response) -> None:
         return
     served_openapi().validate_response(
         DjangoOpenAPIRequest(request), DjangoOpenAPIResponse(response)
+    )
+
+
+def check_live_response(response, server: str) -> None:
+    """The same check for a ``requests`` response from a live server at ``server``."""
+    from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
+
+    path = response.request.path_url.split("?")[0]
+    if not path.startswith("/api/") or path.startswith(UNCHECKED_PREFIXES):
+        return
+    served_openapi(server).validate_response(
+        RequestsOpenAPIRequest(response.request), RequestsOpenAPIResponse(response)
     )
 
 

@@ -1,0 +1,241 @@
+"""A throwaway PostgreSQL primary with a streaming replica, and app servers on it.
+
+``ClusterPair`` runs ``initdb`` and ``pg_basebackup -R`` with the machine's server
+binaries (``PG_BINDIR``, else the newest ``/usr/lib/postgresql/*/bin``) in a temporary
+directory, as the ``postgres`` OS user when the tests run as root (PostgreSQL refuses
+to run as root), on free loopback ports; ``close()`` stops both servers (immediate
+shutdown) and removes the directory, whatever happened before. ``AppServer`` runs
+gunicorn on that pair. Used by tests marked ``replica``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+DATABASE = "forum"
+
+
+def server_bindir() -> Path | None:
+    """Where initdb, pg_ctl and pg_basebackup are, or None."""
+    configured = os.environ.get("PG_BINDIR")
+    candidates = (
+        [configured]
+        if configured
+        else sorted(
+            glob.glob("/usr/lib/postgresql/*/bin"), key=lambda path: int(path.split("/")[-2])
+        )
+    )
+    for candidate in reversed(candidates):
+        path = Path(candidate)
+        if all(os.access(path / tool, os.X_OK) for tool in ("initdb", "pg_ctl", "pg_basebackup")):
+            return path
+    return None
+
+
+def missing_os_user() -> str | None:
+    """Why the servers cannot run here, or None (as root they run as ``postgres``)."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        return "running as root and there is no 'postgres' OS user to run PostgreSQL as"
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(predicate, *, timeout: float, what: str, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(interval)
+
+
+class ClusterPair:
+    def __init__(self, bindir: Path) -> None:
+        self.bindir = bindir
+        self.dir = Path(tempfile.mkdtemp(prefix="forum-replica-test-"))
+        self.as_postgres = os.geteuid() == 0
+        if self.as_postgres:
+            entry = pwd.getpwnam("postgres")
+            os.chown(self.dir, entry.pw_uid, entry.pw_gid)
+        self.primary_port = free_port()
+        self.replica_port = free_port()
+        self.primary_data = self.dir / "primary"
+        self.replica_data = self.dir / "replica"
+        self.running: set[Path] = set()
+
+    # --- processes ---------------------------------------------------------------
+
+    def _run(self, tool: str, *args: str) -> None:
+        command = [str(self.bindir / tool), *args]
+        if self.as_postgres:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        subprocess.run(command, check=True, capture_output=True, timeout=60, cwd=self.dir)  # noqa: S603
+
+    def _pg_ctl_start(self, data: Path) -> None:
+        self._run("pg_ctl", "-D", str(data), "-l", str(data) + ".log", "-w", "-t", "30", "start")
+        self.running.add(data)
+
+    def _pg_ctl_stop(self, data: Path, mode: str = "fast") -> None:
+        self._run("pg_ctl", "-D", str(data), "-m", mode, "-w", "stop")
+        self.running.discard(data)
+
+    def start(self) -> None:
+        self._run("initdb", "-D", str(self.primary_data), "-A", "trust", "-U", "postgres",
+                  "-E", "UTF8", "--no-sync")  # fmt: skip
+        settings = (
+            f"port = {self.primary_port}\n"
+            "listen_addresses = '127.0.0.1'\n"
+            f"unix_socket_directories = '{self.dir}'\n"
+            "fsync = off\nfull_page_writes = off\nsynchronous_commit = off\n"
+            "max_connections = 40\nshared_buffers = 16MB\n"
+        )
+        with open(self.primary_data / "postgresql.conf", "a") as conf:
+            conf.write(settings)
+        self._pg_ctl_start(self.primary_data)
+        with self.connect(self.primary_port, "postgres") as conn:
+            conn.execute(f"CREATE DATABASE {DATABASE}")
+        self._run("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.primary_port),
+                  "-U", "postgres", "-D", str(self.replica_data), "-R", "-X", "stream",
+                  "-c", "fast", "--no-sync")  # fmt: skip
+        with open(self.replica_data / "postgresql.conf", "a") as conf:
+            conf.write(f"port = {self.replica_port}\n")
+        self.start_replica()
+
+    def start_replica(self) -> None:
+        self._pg_ctl_start(self.replica_data)
+        wait_for(self.replica_answers, timeout=30, what="the replica")
+
+    def stop_replica(self) -> None:
+        self._pg_ctl_stop(self.replica_data, "immediate")
+
+    def close(self) -> None:
+        for data in list(self.running):
+            with contextlib.suppress(Exception):
+                self._pg_ctl_stop(data, "immediate")
+        if os.environ.get("REPLICA_TEST_KEEP_LOGS"):  # for debugging: keep the logs only
+            for log in self.dir.glob("*.log"):
+                shutil.copy(log, Path(tempfile.gettempdir()) / f"replica-test-{log.name}")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    # --- SQL -----------------------------------------------------------------------
+
+    def url(self, port: int) -> str:
+        return f"postgres://postgres@127.0.0.1:{port}/{DATABASE}"
+
+    def connect(self, port: int, dbname: str = DATABASE) -> psycopg.Connection:
+        return psycopg.connect(
+            host="127.0.0.1", port=port, user="postgres", dbname=dbname,
+            autocommit=True, connect_timeout=3,
+        )  # fmt: skip
+
+    def replica_answers(self) -> bool:
+        try:
+            with self.connect(self.replica_port) as conn:
+                return conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]
+        except psycopg.OperationalError:
+            return False
+
+    def pause_replay(self) -> None:
+        with self.connect(self.replica_port) as conn:
+            conn.execute("SELECT pg_wal_replay_pause()")
+            wait_for(
+                lambda: (
+                    conn.execute("SELECT pg_get_wal_replay_pause_state()").fetchone()[0] == "paused"
+                ),
+                timeout=10,
+                what="replay to pause",
+            )
+
+    def resume_replay(self) -> None:
+        with self.connect(self.replica_port) as conn:
+            conn.execute("SELECT pg_wal_replay_resume()")
+
+    def wait_replayed(self) -> None:
+        with self.connect(self.primary_port) as primary:
+            target = primary.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
+        with self.connect(self.replica_port) as replica:
+            wait_for(
+                lambda: replica.execute(
+                    "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [target]
+                ).fetchone()[0],
+                timeout=30,
+                what="the replica to replay",
+            )
+
+
+class AppServer:
+    """gunicorn (config/gunicorn.py) on 127.0.0.1, with the environment given."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log
+        self._log = open(log, "wb")  # noqa: SIM115 (closed in stop())
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "config.wsgi", "-c", "config/gunicorn.py"],
+            cwd=ROOT,
+            env={**env, "GUNICORN_BIND": f"127.0.0.1:{self.port}"},
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for(self._answers, timeout=30, what="the app server", interval=0.1)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _answers(self) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"the app server exited:\n{self.log()}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 1):
+            return True
+        return False
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
+    return result.stdout
