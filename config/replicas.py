@@ -44,7 +44,8 @@ the check or lags more than ``REPLICA_MAX_LAG_SECONDS`` is marked down for
 ``REPLICA_RETRY_SECONDS`` (in this process and in the shared cache, so other
 servers skip it too) and reads go elsewhere. When a query on the chosen replica
 fails during a safe request that wrote nothing (the replica died after the check,
-or cancelled the query for recovery), ``process_exception`` marks it down and runs
+cancelled the query for recovery, or lacks a table or column that a migration just
+added on the primary), ``process_exception`` marks it down and runs
 the view again on the primary. When the cache cannot be read, the primary serves.
 
 The first write in a request (``db_for_write``) moves the rest of its reads to the
@@ -65,7 +66,13 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, InterfaceError, OperationalError, connections
+from django.db import (
+    DatabaseError,
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+    connections,
+)
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import LazyObject
 
@@ -78,6 +85,10 @@ POSITION_SECONDS = 24 * 3600
 KEY_PREFIX = "replicas:"
 EDIT_TOKEN_HEADER = "X-Edit-Token"  # noqa: S105 (a header name)
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# A read that failed on a replica with one of these runs again on the primary: the
+# replica went away (Operational, Interface: also a query cancelled by recovery), or
+# it has not replayed a migration the new code needs (Programming).
+_RETRIED_ERRORS = (OperationalError, InterfaceError, ProgrammingError)
 _CHECK_SQL = """
 SELECT pg_is_in_recovery(),
        pg_last_wal_replay_lsn()::text,
@@ -355,7 +366,7 @@ class ReplicaMiddleware:
             or state.db == PRIMARY
             or state.wrote
             or request.method not in _SAFE_METHODS
-            or not isinstance(exception, OperationalError | InterfaceError)
+            or not isinstance(exception, _RETRIED_ERRORS)
             or not hasattr(request, "_replicas_view")
         ):
             return None
