@@ -1,11 +1,11 @@
-"""A throwaway PostgreSQL primary with a streaming replica, and app servers on it.
+"""A throwaway PostgreSQL primary with streaming replicas, and app servers on it.
 
-``ClusterPair`` runs ``initdb`` and ``pg_basebackup -R`` with the machine's server
-binaries (``PG_BINDIR``, else the newest ``/usr/lib/postgresql/*/bin``) in a temporary
-directory, as the ``postgres`` OS user when the tests run as root (PostgreSQL refuses
-to run as root), on free loopback ports; ``close()`` stops both servers (immediate
-shutdown) and removes the directory, whatever happened before. ``AppServer`` runs
-gunicorn on that pair. Used by tests marked ``replica``.
+``Cluster`` runs ``initdb``, and ``pg_basebackup -R`` once per replica, with the
+machine's server binaries (``PG_BINDIR``, else the newest ``/usr/lib/postgresql/*/bin``)
+in a temporary directory, as the ``postgres`` OS user when the tests run as root
+(PostgreSQL refuses to run as root), on free loopback ports; ``close()`` stops every
+server (immediate shutdown) and removes the directory, whatever happened before.
+``AppServer`` runs gunicorn on it. Used by tests marked ``replica``.
 """
 
 from __future__ import annotations
@@ -74,8 +74,10 @@ def wait_for(predicate, *, timeout: float, what: str, interval: float = 0.05):
         time.sleep(interval)
 
 
-class ClusterPair:
-    def __init__(self, bindir: Path) -> None:
+class Cluster:
+    """A primary and ``replicas`` streaming replicas (numbered from 0)."""
+
+    def __init__(self, bindir: Path, replicas: int = 1) -> None:
         self.bindir = bindir
         self.dir = Path(tempfile.mkdtemp(prefix="forum-replica-test-"))
         self.as_postgres = os.geteuid() == 0
@@ -83,9 +85,9 @@ class ClusterPair:
             entry = pwd.getpwnam("postgres")
             os.chown(self.dir, entry.pw_uid, entry.pw_gid)
         self.primary_port = free_port()
-        self.replica_port = free_port()
         self.primary_data = self.dir / "primary"
-        self.replica_data = self.dir / "replica"
+        self.replica_ports = [free_port() for _ in range(replicas)]
+        self.replica_data = [self.dir / f"replica{n}" for n in range(replicas)]
         self.running: set[Path] = set()
 
     # --- processes ---------------------------------------------------------------
@@ -97,8 +99,8 @@ class ClusterPair:
         subprocess.run(command, check=True, capture_output=True, timeout=60, cwd=self.dir)  # noqa: S603
 
     def _pg_ctl_start(self, data: Path) -> None:
+        self.running.add(data)  # (before: a half-started server is stopped too)
         self._run("pg_ctl", "-D", str(data), "-l", str(data) + ".log", "-w", "-t", "30", "start")
-        self.running.add(data)
 
     def _pg_ctl_stop(self, data: Path, mode: str = "fast") -> None:
         self._run("pg_ctl", "-D", str(data), "-m", mode, "-w", "stop")
@@ -119,19 +121,21 @@ class ClusterPair:
         self._pg_ctl_start(self.primary_data)
         with self.connect(self.primary_port, "postgres") as conn:
             conn.execute(f"CREATE DATABASE {DATABASE}")
-        self._run("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.primary_port),
-                  "-U", "postgres", "-D", str(self.replica_data), "-R", "-X", "stream",
-                  "-c", "fast", "--no-sync")  # fmt: skip
-        with open(self.replica_data / "postgresql.conf", "a") as conf:
-            conf.write(f"port = {self.replica_port}\n")
-        self.start_replica()
+        for data, port in zip(self.replica_data, self.replica_ports, strict=True):
+            self._run("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.primary_port),
+                      "-U", "postgres", "-D", str(data), "-R", "-X", "stream",
+                      "-c", "fast", "--no-sync")  # fmt: skip
+            with open(data / "postgresql.conf", "a") as conf:
+                conf.write(f"port = {port}\n")
+        for number in range(len(self.replica_data)):
+            self.start_replica(number)
 
-    def start_replica(self) -> None:
-        self._pg_ctl_start(self.replica_data)
-        wait_for(self.replica_answers, timeout=30, what="the replica")
+    def start_replica(self, number: int = 0) -> None:
+        self._pg_ctl_start(self.replica_data[number])
+        wait_for(lambda: self.replica_answers(number), timeout=30, what="the replica")
 
-    def stop_replica(self) -> None:
-        self._pg_ctl_stop(self.replica_data, "immediate")
+    def stop_replica(self, number: int = 0) -> None:
+        self._pg_ctl_stop(self.replica_data[number], "immediate")
 
     def close(self) -> None:
         for data in list(self.running):
@@ -153,39 +157,45 @@ class ClusterPair:
             autocommit=True, connect_timeout=3,
         )  # fmt: skip
 
-    def replica_answers(self) -> bool:
+    def replica_answers(self, number: int = 0) -> bool:
         try:
-            with self.connect(self.replica_port) as conn:
+            with self.connect(self.replica_ports[number]) as conn:
                 return conn.execute("SELECT pg_is_in_recovery()").fetchone()[0]
         except psycopg.OperationalError:
             return False
 
     def pause_replay(self) -> None:
-        with self.connect(self.replica_port) as conn:
-            conn.execute("SELECT pg_wal_replay_pause()")
-            wait_for(
-                lambda: (
-                    conn.execute("SELECT pg_get_wal_replay_pause_state()").fetchone()[0] == "paused"
-                ),
-                timeout=10,
-                what="replay to pause",
-            )
+        """Stop every replica replaying (they still receive the WAL)."""
+        for port in self.replica_ports:
+            with self.connect(port) as conn:
+                conn.execute("SELECT pg_wal_replay_pause()")
+                wait_for(
+                    lambda conn=conn: (
+                        conn.execute("SELECT pg_get_wal_replay_pause_state()").fetchone()[0]
+                        == "paused"
+                    ),
+                    timeout=10,
+                    what="replay to pause",
+                )
 
     def resume_replay(self) -> None:
-        with self.connect(self.replica_port) as conn:
-            conn.execute("SELECT pg_wal_replay_resume()")
+        for port in self.replica_ports:
+            with self.connect(port) as conn:
+                conn.execute("SELECT pg_wal_replay_resume()")
 
     def wait_replayed(self) -> None:
+        """Until every replica has replayed what the primary has written."""
         with self.connect(self.primary_port) as primary:
-            target = primary.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
-        with self.connect(self.replica_port) as replica:
-            wait_for(
-                lambda: replica.execute(
-                    "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [target]
-                ).fetchone()[0],
-                timeout=30,
-                what="the replica to replay",
-            )
+            target = primary.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0]
+        for port in self.replica_ports:
+            with self.connect(port) as replica:
+                wait_for(
+                    lambda replica=replica: replica.execute(
+                        "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [target]
+                    ).fetchone()[0],
+                    timeout=30,
+                    what="the replica to replay",
+                )
 
 
 class AppServer:

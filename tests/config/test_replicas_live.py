@@ -1,8 +1,8 @@
 """Read replicas (config/replicas.py): writers never read a replica that has not
 replayed their writes, and a replica outage never answers 5xx (issue 17).
 
-The tests marked ``replica`` make a real PostgreSQL primary and a real streaming
-replica (``initdb``, ``pg_basebackup -R``; ``tests/pgcluster.py``) and drive gunicorn
+The tests marked ``replica`` make a real PostgreSQL primary and two real streaming
+replicas (``initdb``, ``pg_basebackup -R``; ``tests/pgcluster.py``) and drive gunicorn
 app servers on them over HTTP, clients told apart by ``X-Forwarded-For`` through a
 trusted proxy (127.0.0.1). Replication lag is made with ``pg_wal_replay_pause()``:
 what a replica has not replayed is what it would miss after any lag, and the app
@@ -81,7 +81,7 @@ def pair():
         pytest.skip(f"replica tests: {pgcluster.missing_os_user()}")
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         pytest.skip("replica tests run in the PostgreSQL pass of the suite (DATABASE_URL)")
-    cluster = pgcluster.ClusterPair(BINDIR)
+    cluster = pgcluster.Cluster(BINDIR, replicas=2)
     try:
         cluster.start()
         assert _processes_mentioning(str(cluster.dir))  # (what the check below sees)
@@ -106,7 +106,7 @@ def base_env(pair):
         "SECURE_COOKIES": "0",
         "SECURE_HSTS_SECONDS": "0",
         "DATABASE_URL": pair.url(pair.primary_port),
-        "DATABASE_REPLICA_URLS": pair.url(pair.replica_port),
+        "DATABASE_REPLICA_URLS": ",".join(pair.url(port) for port in pair.replica_ports),
         # Several processes share positions through Redis, as app servers do; without
         # Redis one process keeps them in its own memory.
         "CACHE_URL": REDIS_URL if shared else "locmem://",
@@ -166,8 +166,9 @@ def live(pair):
     pair.resume_replay()
     pair.wait_replayed()
     yield pair
-    if not pair.replica_answers():
-        pair.start_replica()
+    for number in range(len(pair.replica_ports)):
+        if not pair.replica_answers(number):
+            pair.start_replica(number)
     pair.resume_replay()
 
 
@@ -204,7 +205,7 @@ def _token(app, ip: str, username: str) -> str:
 
 
 def _on_replica(pair, sql: str, params=()) -> int:
-    with pair.connect(pair.replica_port) as conn:
+    with pair.connect(pair.replica_ports[0]) as conn:
         return conn.execute(sql, params).fetchone()[0]
 
 
@@ -335,46 +336,64 @@ def _failover(live, app: pgcluster.AppServer, env: dict[str, str]) -> None:
         (f"/api/comments/{comment}/", {}),
         (f"/api/guest-posts/{guest.json()['id']}/", {"X-Edit-Token": guest.json()["edit_token"]}),
     ]
-    for path, headers in endpoints:  # warm: connections to the replica are open
-        assert reader.get(path, **headers).status_code == 200, path
-    live.stop_replica()
-    offset = len(app.log())
-    errors = []
-    for _ in range(3):
-        for path, headers in endpoints:
-            response = reader.get(path, **headers)
-            if response.status_code != 200:
-                errors.append((path, response.status_code))
-        time.sleep(0.6)  # rounds span REPLICA_RETRY_SECONDS: the replica is tried again
-    assert errors == []
-    served = _reads_since(app, offset)
-    assert ("/api/posts/", "default", False) in served  # the replica was skipped
 
-    live.start_replica()
-    deadline = time.monotonic() + 10
-    while True:  # reads return to the replica once its skip mark expires
+    def read_all() -> list[tuple[str, int]]:
+        errors = []
+        for _ in range(3):
+            for path, headers in endpoints:
+                response = reader.get(path, **headers)
+                if response.status_code != 200:
+                    errors.append((path, response.status_code))
+            time.sleep(0.6)  # rounds span REPLICA_RETRY_SECONDS: stopped ones are retried
+        return errors
+
+    for path, headers in endpoints:  # warm: connections to the replicas are open
+        assert reader.get(path, **headers).status_code == 200, path
+
+    live.stop_replica(0)  # replica_1: the other one serves
+    offset = len(app.log())
+    assert read_all() == []
+    chosen = {db for _, db, retry in _reads_since(app, offset) if not retry}
+    assert "replica_2" in chosen
+
+    live.stop_replica(1)  # both: the primary serves
+    offset = len(app.log())
+    assert read_all() == []
+    served = _reads_since(app, offset)
+    assert ("/api/posts/", "default", False) in served
+    assert {db for _, db, retry in served if retry} <= {"default"}
+
+    live.start_replica(0)
+    live.start_replica(1)
+    back: set[str] = set()
+    deadline = time.monotonic() + 15
+    while back != {"replica_1", "replica_2"}:  # reads return once the skip marks expire
         offset = len(app.log())
         assert reader.get("/api/posts/").status_code == 200
-        if ("/api/posts/", "replica_1", False) in _reads_since(app, offset):
-            break
+        back |= {db for _, db, _ in _reads_since(app, offset)} - {"default"}
         assert time.monotonic() < deadline, app.log()[-3000:]
-        time.sleep(0.2)
+        time.sleep(0.1)
 
 
-def test_with_the_replica_stopped_every_read_answers_200_and_reads_come_back(
-    live, server, base_env
-):
+def test_with_replicas_stopped_every_read_answers_200_and_reads_come_back(live, server, base_env):
     _failover(live, server, base_env)
 
 
 def test_a_replica_failing_mid_request_is_retried_on_the_primary(live, pair, base_env):
     # The replica's status is kept for an hour here, so nothing checks it before the
     # view runs: the first query on the dead replica fails inside the view.
-    app = _start(pair, base_env, "kept", REPLICA_CHECK_SECONDS="3600", WEB_CONCURRENCY="1")
+    app = _start(
+        pair,
+        base_env,
+        "kept",
+        DATABASE_REPLICA_URLS=pair.url(pair.replica_ports[0]),
+        REPLICA_CHECK_SECONDS="3600",
+        WEB_CONCURRENCY="1",
+    )
     try:
         reader = Client(app, "203.0.113.80")
         assert reader.get("/api/posts/").status_code == 200
-        live.stop_replica()
+        live.stop_replica(0)
         offset = len(app.log())
         response = reader.get("/api/posts/")
         assert response.status_code == 200, response.text
@@ -389,7 +408,14 @@ def test_a_replica_failing_mid_request_is_retried_on_the_primary(live, pair, bas
 
 
 def test_a_replica_lagging_beyond_the_limit_is_skipped(live, pair, base_env):
-    app = _start(pair, base_env, "strict", REPLICA_MAX_LAG_SECONDS="1", WEB_CONCURRENCY="1")
+    app = _start(
+        pair,
+        base_env,
+        "strict",
+        DATABASE_REPLICA_URLS=pair.url(pair.replica_ports[0]),
+        REPLICA_MAX_LAG_SECONDS="1",
+        WEB_CONCURRENCY="1",
+    )
     try:
         post = base_env["_POST"]
         reader = Client(app, "203.0.113.90")
@@ -411,7 +437,7 @@ def test_a_replica_lagging_beyond_the_limit_is_skipped(live, pair, base_env):
         app.stop()
 
 
-def test_a_mixed_run_reads_lists_from_the_replica_and_writers_read_their_writes(
+def test_a_mixed_run_reads_lists_from_the_replicas_and_writers_read_their_writes(
     live, server, base_env
 ):
     post = base_env["_POST"]
@@ -438,8 +464,11 @@ def test_a_mixed_run_reads_lists_from_the_replica_and_writers_read_their_writes(
         db for path, db, retry in _reads_since(server, offset)
         if path in ("/api/posts/", "/api/blogs/", "/api/comments/") and not retry
     ]  # fmt: skip
-    share = served.count("replica_1") / len(served)
-    print(f"\nmixed run: {served.count('replica_1')} of {len(served)} list reads "
-          f"({share:.0%}) served by the replica")  # fmt: skip
+    on_replicas = len(served) - served.count("default")
+    share = on_replicas / len(served)
+    print(f"\nmixed run: {on_replicas} of {len(served)} list reads ({share:.0%}) served by "
+          f"the replicas ({served.count('replica_1')} replica_1, "
+          f"{served.count('replica_2')} replica_2)")  # fmt: skip
     assert len(served) == 30 * (len(readers) + 1)
     assert share > 0.7
+    assert served.count("replica_1") and served.count("replica_2")  # both take reads
