@@ -110,7 +110,7 @@ _state: ContextVar[_RequestState | None] = ContextVar("replicas_request_state", 
 @dataclass(frozen=True)
 class ReplicaStatus:
     checked_at: float  # time.monotonic()
-    replayed: int  # WAL position replayed (an int, see lsn_to_int); inf-like for a primary
+    replayed: int  # WAL position replayed (see lsn_to_int)
     lag_seconds: float
 
 
@@ -123,19 +123,6 @@ def lsn_to_int(lsn: str) -> int:
     """``'16/B374D848'`` → a comparable integer."""
     high, low = lsn.split("/")
     return (int(high, 16) << 32) + int(low, 16)
-
-
-def current_db() -> str | None:
-    """The database this request reads from (None outside a request)."""
-    state = _state.get()
-    return state.db if state is not None else None
-
-
-def reset() -> None:
-    """Forget every replica's kept status and down mark in this process."""
-    with _lock:
-        _status.clear()
-        _down_until.clear()
 
 
 class ReplicaRouter:
@@ -286,10 +273,12 @@ def check(alias: str) -> ReplicaStatus | None:
     except DatabaseError as error:
         mark_down(alias, f"{type(error).__name__}: {error}".strip())
         return None
-    if not in_recovery:  # not a standby (a promoted replica): always current
-        position, lag = 1 << 64, 0.0
-    else:
-        position = lsn_to_int(replayed) if replayed else 0
+    if not in_recovery:
+        # A promoted replica no longer follows the primary: nothing written since
+        # reaches it. (So the primary itself is no replica either.)
+        mark_down(alias, "not a standby (pg_is_in_recovery() is false)")
+        return None
+    position = lsn_to_int(replayed) if replayed else 0
     if lag > settings.REPLICA_MAX_LAG_SECONDS:
         mark_down(alias, f"{float(lag):.1f} s behind the primary")
         return None
