@@ -472,3 +472,22 @@ def test_a_mixed_run_reads_lists_from_the_replicas_and_writers_read_their_writes
     assert len(served) == 30 * (len(readers) + 1)
     assert share > 0.7
     assert served.count("replica_1") and served.count("replica_2")  # both take reads
+
+
+def test_a_server_that_is_not_a_standby_is_never_read_as_a_replica(live, pair, base_env):
+    # A promoted replica no longer receives the primary's writes; here the "replica"
+    # is the primary itself, which is just as much not a standby.
+    app = _start(
+        pair,
+        base_env,
+        "promoted",
+        DATABASE_REPLICA_URLS=pair.url(pair.primary_port),
+        WEB_CONCURRENCY="1",
+    )
+    try:
+        offset = len(app.log())
+        assert Client(app, "203.0.113.95").get("/api/posts/").status_code == 200
+        assert _reads_since(app, offset) == [("/api/posts/", "default", False)]
+        assert "replica_1 skipped for 1 s: not a standby" in app.log()
+    finally:
+        app.stop()
