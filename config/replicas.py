@@ -28,7 +28,7 @@ replica further behind than ``REPLICA_MAX_LAG_SECONDS`` is not read at all. (Two
 writes by one caller finishing at the same instant on two servers may leave the
 earlier position stored; the later write is then that caller's to see once the
 replica replays it, within the lag bound: a cache without compare-and-set allows
-no better, and the window is the few microseconds between query and store.)
+no better, and the window is the moment between query and store.)
 
 **Each request picks its database once**, before the view runs, and keeps it in a
 context variable that ``ReplicaRouter.db_for_read`` returns for every query:
