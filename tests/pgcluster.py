@@ -27,6 +27,7 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "forum"
+SHM = "/dev/shm"  # noqa: S108 (mkdtemp makes a private directory in it)
 
 
 def server_bindir() -> Path | None:
@@ -43,6 +44,20 @@ def server_bindir() -> Path | None:
         path = Path(candidate)
         if all(os.access(path / tool, os.X_OK) for tool in ("initdb", "pg_ctl", "pg_basebackup")):
             return path
+    return None
+
+
+def scratch_dir() -> str | None:
+    """Where the clusters go: ``REPLICA_TEST_TMPDIR``, else /dev/shm when it is a
+    roomy tmpfs (a disk mounted with ``discard`` takes seconds to delete a cluster),
+    else the usual temporary directory."""
+    configured = os.environ.get("REPLICA_TEST_TMPDIR")
+    if configured:
+        return configured
+    with contextlib.suppress(OSError):
+        stats = os.statvfs(SHM)
+        if os.access(SHM, os.W_OK) and stats.f_bavail * stats.f_frsize > 2 * 1024**3:
+            return SHM
     return None
 
 
@@ -79,7 +94,7 @@ class Cluster:
 
     def __init__(self, bindir: Path, replicas: int = 1) -> None:
         self.bindir = bindir
-        self.dir = Path(tempfile.mkdtemp(prefix="forum-replica-test-"))
+        self.dir = Path(tempfile.mkdtemp(prefix="forum-replica-test-", dir=scratch_dir()))
         self.as_postgres = os.geteuid() == 0
         if self.as_postgres:
             entry = pwd.getpwnam("postgres")
@@ -92,11 +107,16 @@ class Cluster:
 
     # --- processes ---------------------------------------------------------------
 
-    def _run(self, tool: str, *args: str) -> None:
+    def _command(self, tool: str, *args: str) -> list[str]:
         command = [str(self.bindir / tool), *args]
         if self.as_postgres:
             command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, capture_output=True, timeout=60, cwd=self.dir)  # noqa: S603
+        return command
+
+    def _run(self, tool: str, *args: str) -> None:
+        subprocess.run(  # noqa: S603
+            self._command(tool, *args), check=True, capture_output=True, timeout=60, cwd=self.dir
+        )
 
     def _pg_ctl_start(self, data: Path) -> None:
         self.running.add(data)  # (before: a half-started server is stopped too)
@@ -107,20 +127,30 @@ class Cluster:
         self.running.discard(data)
 
     def start(self) -> None:
+        self.start_primary()
+        self.start_replicas()
+
+    def start_primary(self) -> None:
         self._run("initdb", "-D", str(self.primary_data), "-A", "trust", "-U", "postgres",
-                  "-E", "UTF8", "--no-sync")  # fmt: skip
+                  "-E", "UTF8", "--no-sync", "--wal-segsize=1")  # fmt: skip
         settings = (
             f"port = {self.primary_port}\n"
             "listen_addresses = '127.0.0.1'\n"
             f"unix_socket_directories = '{self.dir}'\n"
             "fsync = off\nfull_page_writes = off\nsynchronous_commit = off\n"
             "max_connections = 40\nshared_buffers = 16MB\n"
+            # Small WAL files, few kept: the directory stays small and quick to remove;
+            # enough is kept for replicas copied while the primary is being migrated.
+            "min_wal_size = 4MB\nmax_wal_size = 64MB\nwal_keep_size = 64MB\n"
         )
         with open(self.primary_data / "postgresql.conf", "a") as conf:
             conf.write(settings)
         self._pg_ctl_start(self.primary_data)
         with self.connect(self.primary_port, "postgres") as conn:
             conn.execute(f"CREATE DATABASE {DATABASE}")
+
+    def start_replicas(self) -> None:
+        """Copy the primary (pg_basebackup -R) into each replica and start them."""
         for data, port in zip(self.replica_data, self.replica_ports, strict=True):
             self._run("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.primary_port),
                       "-U", "postgres", "-D", str(data), "-R", "-X", "stream",
@@ -138,9 +168,19 @@ class Cluster:
         self._pg_ctl_stop(self.replica_data[number], "immediate")
 
     def close(self) -> None:
-        for data in list(self.running):
-            with contextlib.suppress(Exception):
-                self._pg_ctl_stop(data, "immediate")
+        # Every server at once: each pg_ctl waits for its own to be gone.
+        stops = [
+            subprocess.Popen(  # noqa: S603
+                self._command("pg_ctl", "-D", str(data), "-m", "immediate", "-w", "stop"),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for data in self.running
+        ]
+        for stop in stops:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                stop.wait(timeout=60)
+        self.running.clear()
         if os.environ.get("REPLICA_TEST_KEEP_LOGS"):  # for debugging: keep the logs only
             for log in self.dir.glob("*.log"):
                 shutil.copy(log, Path(tempfile.gettempdir()) / f"replica-test-{log.name}")
@@ -241,11 +281,21 @@ class AppServer:
         self._log.close()
 
 
-def manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(  # noqa: S603
+def manage(env: dict[str, str], *args: str) -> subprocess.Popen:
+    """``manage.py ARGS`` started; ``finish()`` its output."""
+    return subprocess.Popen(  # noqa: S603
         [sys.executable, "manage.py", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    if result.returncode != 0:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
-    return result.stdout
+
+
+def finish(process: subprocess.Popen) -> str:
+    try:
+        out, err = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(process.args)} failed:\n{err}")
+    return out

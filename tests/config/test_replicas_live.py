@@ -9,7 +9,7 @@ what a replica has not replayed is what it would miss after any lag, and the app
 servers run with every timer short (``REPLICA_PIN_SECONDS=1`` too, which no longer
 means anything), so an answer that holds a second later holds thirty seconds later.
 They run in the PostgreSQL pass of ``make test`` when the server binaries exist
-(one cluster pair per module, about 15 s) and are skipped with the reason otherwise.
+(one cluster for the module: about 40 s on a loaded 2-core machine) and are skipped with the reason otherwise.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ pytestmark = [pytest.mark.replica, pytest.mark.xdist_group("replica")]
 BINDIR = pgcluster.server_bindir()
 REDIS_URL = "redis://127.0.0.1:6379/0"
 SEED = """
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
 from django.contrib.auth.models import Group
 from rest_framework.authtoken.models import Token
 from forum.permissions import MODERATORS_GROUP
@@ -83,7 +85,7 @@ def pair():
         pytest.skip("replica tests run in the PostgreSQL pass of the suite (DATABASE_URL)")
     cluster = pgcluster.Cluster(BINDIR, replicas=2)
     try:
-        cluster.start()
+        cluster.start_primary()
         assert _processes_mentioning(str(cluster.dir))  # (what the check below sees)
         yield cluster
     finally:
@@ -131,8 +133,13 @@ def base_env(pair):
             )
         },
     }
-    pgcluster.manage(env, "migrate", "--noinput")
-    post_id, mod_token = pgcluster.manage(env, "shell", "-c", SEED).split()[-2:]
+    # Migrate and seed the primary while the replicas are copied from it (they replay
+    # the rest).
+    seeding = pgcluster.manage(env, "shell", "-c", SEED)
+    try:
+        pair.start_replicas()
+    finally:
+        post_id, mod_token = pgcluster.finish(seeding).split()[-2:]
     env["_POST"], env["_MOD_TOKEN"] = post_id, mod_token
     pair.wait_replayed()
     try:
