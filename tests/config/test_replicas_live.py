@@ -8,8 +8,9 @@ trusted proxy (127.0.0.1). Replication lag is made with ``pg_wal_replay_pause()`
 what a replica has not replayed is what it would miss after any lag, and the app
 servers run with every timer short (``REPLICA_PIN_SECONDS=1`` too, which no longer
 means anything), so an answer that holds a second later holds thirty seconds later.
-They run in the PostgreSQL pass of ``make test`` when the server binaries exist
-(one cluster for the module: about 40 s on a loaded 2-core machine) and are skipped with the reason otherwise.
+They run in the PostgreSQL pass of ``make test`` when the server binaries exist (one
+cluster for the module: about 40 s on a loaded 2-core machine), and are skipped with
+the reason otherwise.
 """
 
 from __future__ import annotations
