@@ -274,7 +274,7 @@ def thread_page(
         raise NotFound("Post not found.")
     # On the primary ("default") even when a read replica is configured: pages go into
     # the shared cache under the version the services bump after commit, and must not
-    # be rendered from a replica that has not caught up (config/routers.py).
+    # be rendered from a replica that has not caught up (config/replicas.py).
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT top_level_count FROM {POST_TABLE} WHERE id = %s AND status = %s",  # noqa: S608
