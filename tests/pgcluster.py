@@ -10,6 +10,7 @@ server (immediate shutdown) and removes the directory, whatever happened before.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import glob
 import os
@@ -20,6 +21,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -87,6 +89,10 @@ def wait_for(predicate, *, timeout: float, what: str, interval: float = 0.05):
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out waiting for {what}")
         time.sleep(interval)
+
+
+def _exit_on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)
 
 
 class Cluster:
@@ -166,6 +172,24 @@ class Cluster:
 
     def stop_replica(self, number: int = 0) -> None:
         self._pg_ctl_stop(self.replica_data[number], "immediate")
+
+    @contextlib.contextmanager
+    def cleanup_on_exit(self):
+        """``close()`` when the block ends, however it ends: an exception, Ctrl-C, a
+        SIGTERM (turned into SystemExit meanwhile), or the interpreter exiting."""
+        atexit.register(self.close)
+        previous = None
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+        try:
+            yield self
+        finally:
+            try:
+                self.close()
+            finally:
+                atexit.unregister(self.close)
+                if previous is not None:
+                    signal.signal(signal.SIGTERM, previous)
 
     def close(self) -> None:
         # Every server at once: each pg_ctl waits for its own to be gone.

@@ -85,12 +85,10 @@ def pair():
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         pytest.skip("replica tests run in the PostgreSQL pass of the suite (DATABASE_URL)")
     cluster = pgcluster.Cluster(BINDIR, replicas=2)
-    try:
+    with cluster.cleanup_on_exit():
         cluster.start_primary()
         assert _processes_mentioning(str(cluster.dir))  # (what the check below sees)
         yield cluster
-    finally:
-        cluster.close()
     # Nothing is left behind: no server process, no directory.
     assert _processes_mentioning(str(cluster.dir)) == []
     assert not cluster.dir.exists()
