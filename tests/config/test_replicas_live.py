@@ -455,17 +455,25 @@ def test_a_mixed_run_reads_lists_from_the_replicas_and_writers_read_their_writes
     ]
     readers = [Client(server, f"203.0.113.{100 + n}") for n in range(6)]
     lists = ("/api/posts/", "/api/blogs/", thread)
+
+    def run(rounds: int, phase: str) -> tuple[int, int, int]:
+        """(requests, errors: any status but the one expected, writes not read back)"""
+        requests = errors = missed = 0
+        for round_ in range(rounds):
+            writer = writers[round_ % len(writers)]
+            made = writer.post(f"/api/posts/{post}/comments/", {"body": f"Mixed {phase} {round_}."})
+            own = writer.get(thread)
+            requests += 2
+            errors += (made.status_code != 201) + (own.status_code != 200)
+            missed += made.status_code == 201 and made.json()["id"] not in _ids(own)
+            for number, reader in enumerate(readers):
+                requests += 1
+                errors += reader.get(lists[(round_ + number) % len(lists)]).status_code != 200
+        return requests, errors, missed
+
     offset = len(server.log())
-    missed = 0
-    for round_ in range(30):
-        writer = writers[round_ % len(writers)]
-        made = writer.post(f"/api/posts/{post}/comments/", {"body": f"Mixed run {round_}."})
-        assert made.status_code == 201, made.text
-        if made.json()["id"] not in _ids(writer.get(thread)):
-            missed += 1
-        for number, reader in enumerate(readers):
-            assert reader.get(lists[(round_ + number) % len(lists)]).status_code == 200
-    assert missed == 0
+    requests, errors, missed = run(30, "streaming")
+    assert (errors, missed) == (0, 0)
     served = [
         db for path, db, retry in _reads_since(server, offset)
         if path in ("/api/posts/", "/api/blogs/", "/api/comments/") and not retry
@@ -478,6 +486,12 @@ def test_a_mixed_run_reads_lists_from_the_replicas_and_writers_read_their_writes
     assert len(served) == 30 * (len(readers) + 1)
     assert share > 0.7
     assert served.count("replica_1") and served.count("replica_2")  # both take reads
+
+    live.stop_replica(0)
+    live.stop_replica(1)
+    requests, errors, missed = run(10, "stopped")
+    print(f"mixed run, both replicas stopped: {errors} errors in {requests} requests")
+    assert (errors, missed) == (0, 0)
 
 
 def test_a_server_that_is_not_a_standby_is_never_read_as_a_replica(live, pair, base_env):
