@@ -220,8 +220,8 @@ def _writer_keys(request: HttpRequest, response: HttpResponse) -> dict[str, int 
 
 
 def _remember(request: HttpRequest, response: HttpResponse) -> None:
-    keys = _writer_keys(request, response)
     try:
+        keys = _writer_keys(request, response)
         with connections[PRIMARY].cursor() as cursor:
             cursor.execute("SELECT pg_current_wal_insert_lsn()::text")
             position = lsn_to_int(cursor.fetchone()[0])
