@@ -33,7 +33,8 @@ no better, and the window is the moment between query and store.)
 **Each request picks its database once**, before the view runs, and keeps it in a
 context variable that ``ReplicaRouter.db_for_read`` returns for every query:
 
-- methods that may write read the primary;
+- methods that may write read the primary, and so do the pages of ``PRIMARY_PATHS``
+  (mail links: the worker signs them right after the write they name);
 - otherwise the caller's keys are fetched in one ``get_many`` (with the replicas'
   "down" marks), the newest position among them is what a replica must have
   replayed, and a healthy replica that has (``pg_last_wal_replay_lsn()``) is chosen
@@ -89,6 +90,10 @@ POSITION_SECONDS = 24 * 3600
 KEY_PREFIX = "replicas:"
 EDIT_TOKEN_HEADER = "X-Edit-Token"  # noqa: S105 (a header name)
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+# Pages whose credential no request issued, so that no caller's position covers it:
+# the links in mails (notifications/), signed by the worker a moment after the write
+# they name. They are rare; they read the primary.
+PRIMARY_PATHS = ("/notify/",)
 # A read that failed on a replica with one of these runs again on the primary: the
 # replica went away (Operational, Interface: also a query cancelled by recovery), or
 # it has not replayed a migration the new code needs (Programming).
@@ -335,7 +340,8 @@ class ReplicaMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         safe = request.method in _SAFE_METHODS
-        state = _RequestState(db=choose(request) if safe else PRIMARY)
+        replica_may_serve = safe and not request.path.startswith(PRIMARY_PATHS)
+        state = _RequestState(db=choose(request) if replica_may_serve else PRIMARY)
         token = _state.set(state)
         try:
             logger.debug("replicas: %s %s reads %s", request.method, request.path, state.db)

@@ -321,6 +321,9 @@ def _read_endpoints(env: dict[str, str]) -> list[tuple[str, dict[str, str]]]:
         ("/api/moderation/queue/", mod),
         ("/api/moderation/log/", mod),
         ("/api/schema/", {}),
+        ("/feeds/blogs/lagging/posts.atom", {}),
+        ("/feeds/blogs/lagging/comments.atom", {}),
+        (f"/feeds/posts/{post}/comments.atom", {}),
         # (/api/docs/ and the admin need collected static files, which tests do not make.)
     ]
 
@@ -511,3 +514,14 @@ def test_a_server_that_is_not_a_standby_is_never_read_as_a_replica(live, pair, b
         assert "replica_1 skipped for 1 s: not a standby" in app.log()
     finally:
         app.stop()
+
+
+def test_mail_links_read_the_primary(live, server):
+    # The worker signs them right after the write they name; no caller's position
+    # covers them, and a lagging replica would call a fresh link broken.
+    offset = len(server.log())
+    page = Client(server, "203.0.113.97").get("/notify/unsubscribe/no-such-token/")
+    assert page.status_code in (400, 404), page.status_code
+    assert _reads_since(server, offset) == [
+        ("/notify/unsubscribe/no-such-token/", "default", False)
+    ]
