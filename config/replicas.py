@@ -13,7 +13,8 @@ insert position: with asynchronous commit the write position may still be short
 of the commit record) and stores it in
 the shared cache under every key that names the caller:
 
-- ``cred:`` the ``Authorization`` header (an API token) and the session cookie sent,
+- ``cred:`` the API token sent (``Authorization: Bearer`` or ``Token``, one key) and
+  the session cookie sent,
   plus credentials the response issues: the session cookie set at login, the
   ``token`` of ``POST /api/auth/token/``; so issuing a token or a session counts as
   a write for the new credential;
@@ -81,6 +82,7 @@ from django.db import (
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import LazyObject
 
+from accounts.authentication import SCHEMES as TOKEN_SCHEMES
 from forum.identity import request_ip_hash
 
 logger = logging.getLogger(__name__)
@@ -90,6 +92,7 @@ POSITION_SECONDS = 24 * 3600
 KEY_PREFIX = "replicas:"
 EDIT_TOKEN_HEADER = "X-Edit-Token"  # noqa: S105 (a header name)
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+_TOKEN_SCHEMES = {scheme.lower() for scheme in TOKEN_SCHEMES}  # Bearer, Token
 # Pages whose credential no request issued, so that no caller's position covers it:
 # the links in mails (notifications/), signed by the worker a moment after the write
 # they name. They are rare; they read the primary.
@@ -161,13 +164,16 @@ def _digest(value: str) -> str:
 
 
 def _credential_key(scheme: str, value: str) -> str:
-    return f"cred:{_digest(scheme.lower() + ' ' + value)}"
+    scheme = scheme.lower()
+    if scheme in _TOKEN_SCHEMES:  # one API token, whichever word announces it
+        scheme = "token"
+    return f"cred:{_digest(scheme + ' ' + value)}"
 
 
 def _sent_credential_keys(request: HttpRequest) -> list[str]:
     keys = []
     parts = request.META.get("HTTP_AUTHORIZATION", "").split()
-    if len(parts) == 2:  # "Token <key>" (the scheme in any case, as DRF reads it)
+    if len(parts) == 2:  # "Bearer <key>", "Token <key>" (any case, as DRF reads them)
         keys.append(_credential_key(parts[0], parts[1]))
     session = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
     if session:

@@ -47,6 +47,8 @@ def test_what_a_writer_is_remembered_by_is_what_its_next_read_presents(db, user)
     assert written[replicas._credential_key("Token", token)] == user.pk
     later = factory.get("/", HTTP_AUTHORIZATION=f"token {token}", HTTP_X_EDIT_TOKEN="edit-secret")
     assert set(written) == set(replicas.reader_keys(later))
+    bearer = factory.get("/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert replicas._credential_key("Token", token) in replicas.reader_keys(bearer)
 
     login = HttpResponse()
     login.set_cookie("sessionid", "new-session")

@@ -181,14 +181,16 @@ def live(pair):
 class Client:
     """One user agent: its own address (X-Forwarded-For), cookies and credentials."""
 
-    def __init__(self, app: pgcluster.AppServer, ip: str, *, token: str | None = None) -> None:
+    def __init__(
+        self, app: pgcluster.AppServer, ip: str, *, token: str | None = None, scheme="Token"
+    ) -> None:
         import requests
 
         self.app = app
         self.http = requests.Session()
         self.http.headers["X-Forwarded-For"] = ip
         if token:
-            self.http.headers["Authorization"] = f"Token {token}"
+            self.http.headers["Authorization"] = f"{scheme} {token}"
 
     def request(self, method: str, path: str, **kwargs):
         response = self.http.request(method, self.app.url + path, timeout=30, **kwargs)
@@ -226,7 +228,10 @@ def test_a_new_token_and_a_new_session_work_at_once_while_the_replica_lags(live,
     # The replica has not seen the token: reading it there would answer 401.
     assert _on_replica(live, "SELECT count(*) FROM authtoken_token WHERE key = %s", [token]) == 0
     for attempt in range(6):  # both workers, and after the kept replica status expires
-        me = Client(server, f"203.0.113.{attempt}", token=token).get("/api/accounts/me/")
+        scheme = ("Token", "Bearer")[attempt % 2]  # the same token, either word
+        me = Client(server, f"203.0.113.{attempt}", token=token, scheme=scheme).get(
+            "/api/accounts/me/"
+        )
         assert me.status_code == 200, me.text
         assert me.json()["username"] == "writer"
         time.sleep(0.25)
