@@ -325,6 +325,8 @@ def _read_endpoints(env: dict[str, str]) -> list[tuple[str, dict[str, str]]]:
         ("/api/accounts/me/export/", mod),
         ("/api/moderation/queue/", mod),
         ("/api/moderation/log/", mod),
+        ("/api/moderation/bans/", mod),
+        ("/api/", {}),
         ("/api/schema/", {}),
         ("/feeds/blogs/lagging/posts.atom", {}),
         ("/feeds/blogs/lagging/comments.atom", {}),
