@@ -15,11 +15,11 @@ TEST_ENV := DEBUG=0 SECRET_KEY=test-only-secret-key ALLOWED_HOSTS=testserver,loc
 CHROMIUM := /usr/bin/chromium
 BROWSER_CHECK := [ -x $(CHROMIUM) ] || echo "== SKIPPED: browser test (no $(CHROMIUM); apt-get install chromium)"
 # The replica tests (tests/config/test_replicas_live.py, marker `replica`) make their own
-# primary and streaming replica with the PostgreSQL server binaries (PG_BINDIR, else the
+# primary and two streaming replicas with the PostgreSQL server binaries (PG_BINDIR, else the
 # newest /usr/lib/postgresql/*/bin), in the PostgreSQL pass; without them they are skipped.
 PG_BINDIR ?= $(lastword $(sort $(wildcard /usr/lib/postgresql/*/bin)))
 REPLICA_CHECK := [ -x "$(PG_BINDIR)/initdb" ] && [ -x "$(PG_BINDIR)/pg_basebackup" ] || echo "== SKIPPED: replica tests (no PostgreSQL server binaries: initdb, pg_basebackup in /usr/lib/postgresql/*/bin; apt-get install postgresql)"
-# --dist loadgroup keeps the tests sharing one cluster pair (xdist_group) on one worker.
+# --dist loadgroup keeps the tests sharing one cluster (xdist_group) on one worker.
 XDIST := -n 2 --dist loadgroup
 
 .PHONY: venv demo demo-reset test test-sqlite test-postgres lint format bench bench-imports clean
