@@ -11,6 +11,7 @@ from accounts.models import ModeratorMail, User
 from forum.authors import DetachMode, author_detach, author_renamed
 from forum.errors import InvalidInput
 from forum.models import Comment, Post
+from forum.names import refuse_reserved_name
 from forum.text import clean_name
 
 __all__ = [
@@ -23,8 +24,10 @@ __all__ = [
 ]
 
 
-def _clean_display_name(display_name: str) -> str:
-    return clean_name(display_name, field="display_name")
+def _clean_display_name(display_name: str, user: User | None = None) -> str:
+    name = clean_name(display_name, field="display_name")
+    refuse_reserved_name(name, field="display_name", user=user)
+    return name
 
 
 def _check_password(password: str, user: User) -> None:
@@ -43,6 +46,7 @@ def user_register(*, username: str, password: str, email: str = "", display_name
         raise InvalidInput(" ".join(exc.messages), field="username") from exc
     if User.objects.filter(username__iexact=username).exists():
         raise InvalidInput("A user with that username already exists.", field="username")
+    refuse_reserved_name(username, field="username")
     user = User(username=username, email=email, display_name=_clean_display_name(display_name))
     _check_password(password, user)
     user.set_password(password)
@@ -83,7 +87,7 @@ def user_update(
         user.save(update_fields=fields)
     if display_name is None:
         return user
-    user.display_name = _clean_display_name(display_name)
+    user.display_name = _clean_display_name(display_name, user)
     user.save(update_fields=["display_name"])
     author_renamed(user=user)
     return user

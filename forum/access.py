@@ -9,8 +9,31 @@ and refuses it the same way for every caller.
 from django.utils import timezone
 
 from forum.errors import NotFound, NotPermitted
-from forum.models import Comment, PostStatus
+from forum.models import Comment, PostStatus, path_prefixes, public_comment_q
 from forum.permissions import AnyUser, is_comment_author, is_moderator, within_edit_window
+
+
+def has_hidden_ancestor(comment: Comment) -> bool:
+    """Whether an ancestor of ``comment`` is hidden (not public by its own state):
+    then the comment is not public either, whatever its own state (the thread's
+    rule). One query on the ``(post, path)`` index for a reply; none at top level."""
+    if comment.depth == 0:
+        return False
+    return (
+        Comment.objects.filter(post_id=comment.post_id, path__in=path_prefixes(comment.path))
+        .exclude(public_comment_q())
+        .exists()
+    )
+
+
+def comment_visible(comment: Comment) -> bool:
+    """What the public may read: a public comment of a published post with no
+    hidden ancestor (``forum.models.visible_comment_q`` for one instance)."""
+    return (
+        comment.is_public
+        and comment.post.status == PostStatus.PUBLISHED
+        and not has_hidden_ancestor(comment)
+    )
 
 
 def comment_lock(*, comment_id: int) -> Comment:
@@ -37,7 +60,8 @@ def comment_access(
 ) -> Comment:
     """The comment ``comment_id`` (with its post) as ``user`` may reach it.
 
-    Seeing it: the public sees public comments of published posts; moderators see
+    Seeing it: the public sees public comments of published posts whose ancestors
+    are all public (``comment_visible``); moderators see
     every comment; the author (account, or ``edit_token`` for a comment without
     one) sees their own in any state, e.g. while it waits for moderation. Anything
     else is ``NotFound``, exactly as a comment that does not exist.
@@ -56,7 +80,7 @@ def comment_access(
     moderator = is_moderator(user)
     author = not moderator and is_comment_author(user, comment, edit_token)
     if not (moderator or author):
-        if not (comment.is_public and comment.post.status == PostStatus.PUBLISHED):
+        if not comment_visible(comment):
             raise NotFound("No such comment.")
         if for_change:
             raise NotPermitted("You can only change your own comments.")

@@ -26,7 +26,7 @@ from forum import services
 from forum.display import ANONYMOUS_NAME
 from forum.display import excerpt as _excerpt
 from forum.errors import InvalidInput
-from forum.models import Blog, Comment, Post, PostStatus
+from forum.models import Blog, Comment, CommentRevision, Post, PostStatus
 
 EXCERPT_LENGTH = 60
 
@@ -173,8 +173,34 @@ class RemovedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class CommentRevisionInline(admin.TabularInline):
+    """Every version of the comment's text (``CommentRevision``): read-only, for
+    whoever may view the comment."""
+
+    model = CommentRevision
+    fk_name = "comment"
+    extra = 0
+    can_delete = False
+    fields = ("number", "status", "body", "reasons", "edited_by", "created_at", "decided_by")
+    readonly_fields = fields
+    ordering = ("number",)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return request.user.has_perm("forum.view_comment")
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
 @admin.register(Comment)
 class CommentAdmin(admin.ModelAdmin):
+    inlines = (CommentRevisionInline,)
     list_display = (
         "id",
         "post_title",

@@ -17,15 +17,23 @@ from django.db import connections, models, router
 from django.db.models import F
 
 from forum.errors import InvalidInput, NotFound, ServiceError
-from forum.models import COMMENT_TABLE, POST_TABLE, Comment, CommentStatus, Post, path_step
+from forum.models import (
+    COMMENT_TABLE,
+    POST_TABLE,
+    Comment,
+    CommentStatus,
+    Post,
+    no_hidden_ancestor_sql,
+    path_step,
+)
 from forum.thread_cache import thread_changed
 
 # The next path step of a new comment, with its counters, in one statement each. The
 # UPDATE takes the row's write lock until the transaction ends, so two concurrent
 # comments can never be handed the same step. A new comment is never removed, so it
 # is public exactly when approved, and a reply can only go under a parent that is
-# approved and not removed (checked here, under the lock), which a visible reply
-# keeps visible: no tree walk is needed.
+# approved, not removed and under no hidden comment (checked here, under the lock),
+# which a visible reply keeps visible: no tree walk is needed.
 # (Named parameters: Django turns them into SQLite's in a fraction of the time it takes
 # for "%s" ones, on every statement.)
 _TOP_LEVEL_STEP_SQL = (
@@ -37,7 +45,7 @@ _REPLY_STEP_SQL = (
     f"UPDATE {COMMENT_TABLE} SET child_seq = child_seq + 1, "  # noqa: S608
     "reply_count = reply_count + %(public)s "
     f"WHERE id = %(id)s AND status = '{CommentStatus.APPROVED.value}' AND removed_at IS NULL "
-    "RETURNING child_seq"
+    f"AND {no_hidden_ancestor_sql(COMMENT_TABLE)} RETURNING child_seq"
 )
 _COUNT_COMMENT_SQL = (
     f"UPDATE {POST_TABLE} SET comment_count = comment_count + 1 "  # noqa: S608
@@ -98,6 +106,28 @@ def _returning(cursor, sql: str, params: dict) -> int | None:
     return None if row is None else row[0]
 
 
+# Post.comment_count counted again: the approved comments not removed and with no
+# hidden ancestor (what the public can read). A change of one comment's visibility
+# shows or hides its whole subtree, so the count is taken, not moved by one.
+_RECOUNT_SQL = (
+    f"UPDATE {POST_TABLE} SET comment_count = (SELECT COUNT(*) FROM {COMMENT_TABLE} "  # noqa: S608
+    f"WHERE {COMMENT_TABLE}.post_id = %(id)s AND {COMMENT_TABLE}.status = "
+    f"'{CommentStatus.APPROVED.value}' AND {COMMENT_TABLE}.removed_at IS NULL AND "
+    f"{{visible}}) WHERE id = %(id)s"
+)
+
+
+def _recount_comments(post_id: int) -> None:
+    """Count the post's readable comments again. The post row is locked first, in a
+    statement of its own, so that the count (a new statement, a new snapshot on
+    PostgreSQL) sees every comment whose insert held that lock before."""
+    Post.objects.select_for_update().filter(pk=post_id).values_list("pk").first()
+    with connections[router.db_for_write(Post)].cursor() as cursor:
+        cursor.execute(
+            _RECOUNT_SQL.format(visible=no_hidden_ancestor_sql(COMMENT_TABLE)), {"id": post_id}
+        )
+
+
 def _counts_toward_post(*, status: str, removed: bool) -> bool:
     return status == CommentStatus.APPROVED and not removed
 
@@ -110,11 +140,12 @@ def _apply_visibility(*, comment: Comment, was_public: bool, was_counted: bool) 
     it is a tombstone, and so on up the tree: at most ``depth`` small updates, then
     one of the post when its counts move (a top-level comment shown or hidden moves
     ``top_level_count``). Any of this changes the public thread: ``thread_changed``.
+    A change of a comment's visibility also shows or hides its replies (a comment
+    under a hidden one is hidden): ``comment_count`` is then counted again.
     """
     now_counted = _counts_toward_post(status=comment.status, removed=comment.is_removed)
     post_counts = {}
-    if now_counted != was_counted:
-        post_counts["comment_count"] = F("comment_count") + (1 if now_counted else -1)
+    recount = now_counted != was_counted or comment.is_public != was_public
     node, node_was_public = comment, was_public
     while node.is_public != node_was_public:
         delta = 1 if node.is_public else -1
@@ -128,7 +159,9 @@ def _apply_visibility(*, comment: Comment, was_public: bool, was_counted: bool) 
         node, node_was_public = parent, parent_was_public
     if post_counts:
         Post.objects.filter(pk=comment.post_id).update(**post_counts)
-    if post_counts or comment.is_public != was_public:
+    if recount:
+        _recount_comments(comment.post_id)
+    if post_counts or recount:
         thread_changed(post_id=comment.post_id)
 
 

@@ -60,3 +60,31 @@ def ip_hash(ip: str) -> str:
 
 def request_ip_hash(request: HttpRequest) -> str:
     return ip_hash(client_ip(request))
+
+
+# The network a client's address belongs to, for counting people (flags): one
+# household or office, one phone operator's customer, one VPS range. An IPv6 /64
+# is what one customer is given; an IPv4 /24 is the usual smallest routed block.
+IPV4_NETWORK_PREFIX = 24
+IPV6_NETWORK_PREFIX = 64
+
+
+def network_of(ip: str) -> str:
+    """The network (``a.b.c.0/24`` or ``x:x:x:x::/64``) of the address ``ip``; an
+    IPv4 address written as IPv6 (``::ffff:a.b.c.d``) is the IPv4 one."""
+    address = _parse(ip)
+    if address is None:
+        return "unknown"
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    prefix = IPV4_NETWORK_PREFIX if address.version == 4 else IPV6_NETWORK_PREFIX
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def network_hash(ip: str) -> str:
+    """Keyed hash of the network of ``ip`` (``network_of``), like ``ip_hash``."""
+    return ip_hash("net:" + network_of(ip))
+
+
+def request_network_hash(request: HttpRequest) -> str:
+    return network_hash(client_ip(request))

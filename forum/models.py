@@ -14,7 +14,8 @@ follow the parent's) are enforced by database triggers installed in migration
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import BooleanField, F, Q
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
 from django.utils import timezone
@@ -29,6 +30,11 @@ def path_step(number: int) -> str:
     if not 1 <= number < 10**PATH_STEP_WIDTH:
         raise ValueError(f"sibling number {number} does not fit in a path step")
     return str(number).zfill(PATH_STEP_WIDTH)
+
+
+def path_prefixes(path: str) -> list[str]:
+    """The paths of the ancestors of the comment at ``path``, top-level first."""
+    return [path[:end] for end in range(PATH_STEP_WIDTH, len(path), PATH_STEP_WIDTH)]
 
 
 class Blog(models.Model):
@@ -296,6 +302,71 @@ class Comment(models.Model):
         )
 
 
+class RevisionStatus(models.TextChoices):
+    """What became of one version of a comment's text (``CommentRevision``)."""
+
+    APPLIED = "applied", "Applied (was or is the comment's text)"
+    PENDING = "pending", "Awaiting review"
+    REJECTED = "rejected", "Rejected by a moderator"
+    SPAM = "spam", "Spam"
+    SUPERSEDED = "superseded", "Replaced by a later edit before review"
+
+
+class CommentRevision(models.Model):
+    """One version of a comment's text. The first edit of a comment also records
+    its original text (number 1); every edit then adds a row. An edit to a published
+    comment that the moderation policy would hold waits here (``pending``) while the
+    comment keeps its last approved text in public (``Comment.body``); a moderator's
+    approval applies it, a rejection keeps the old text. At most one edit of a
+    comment is pending (a newer one supersedes it)."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    body = models.TextField()
+    body_html = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=RevisionStatus.choices)
+    # Why the policy held it (Comment.moderation_reasons' codes).
+    reasons = models.JSONField(default=list, blank=True)
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["comment", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["comment", "number"], name="commentrevision_number_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["comment"],
+                condition=Q(status="pending"),
+                name="commentrevision_one_pending_per_comment",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=RevisionStatus.values), name="commentrevision_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(number__gte=1), name="commentrevision_number_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Revision {self.number} of comment {self.comment_id} ({self.status})"
+
+
 class FlagReason(models.TextChoices):
     SPAM = "spam", "Spam"
     ABUSE = "abuse", "Abuse"
@@ -319,6 +390,10 @@ class Flag(models.Model):
         related_name="flags",
     )
     reporter_key = models.CharField(max_length=80)
+    # Keyed hash of the reporter's network (forum.identity.network_hash: IPv4 /24,
+    # IPv6 /64): flags are counted by person (forum.flags). Empty on flags made
+    # before networks were recorded (such a flag counts by its reporter).
+    network_hash = models.CharField(max_length=64, blank=True)
     reason = models.CharField(max_length=16, choices=FlagReason.choices)
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -389,6 +464,38 @@ POST_TABLE = Post._meta.db_table
 PUBLIC_COMMENT_SQL = (
     f"status = '{CommentStatus.APPROVED.value}' AND (removed_at IS NULL OR reply_count > 0)"
 )
+
+
+def no_hidden_ancestor_sql(alias: str = COMMENT_TABLE) -> str:
+    """SQL true when no ancestor of the comment row ``alias`` is hidden (not public by
+    its own state): the thread's rule, "a comment whose ancestor is not public is not
+    public", for reads that are not the thread (which drops such subtrees as it nests).
+
+    An ancestor's path is a prefix of the comment's, so the ancestors are found by
+    equality on the ``(post, path)`` unique index, one probe per level (the list of
+    prefixes covers the deepest path a column can hold; beyond the comment's own
+    depth the prefixes are its own path, excluded by ``depth``).
+    """
+    prefixes = ", ".join(
+        f"SUBSTR({alias}.path, 1, {PATH_STEP_WIDTH * level})"
+        for level in range(1, PATH_MAX_LENGTH // PATH_STEP_WIDTH)
+    )
+    return (
+        f"({alias}.depth = 0 OR NOT EXISTS (SELECT 1 FROM {COMMENT_TABLE} ancestor "  # noqa: S608
+        f"WHERE ancestor.post_id = {alias}.post_id AND ancestor.path IN ({prefixes}) "
+        f"AND ancestor.depth < {alias}.depth AND NOT (ancestor.status = "
+        f"'{CommentStatus.APPROVED.value}' AND (ancestor.removed_at IS NULL "
+        "OR ancestor.reply_count > 0))))"
+    )
+
+
+def visible_comment_q() -> Q:
+    """``public_comment_q`` and no hidden ancestor: what the public may read, list,
+    search, filter and order on, on every read path but the thread (which applies
+    the same rule as it nests)."""
+    # Built from constants only (no input reaches the SQL).
+    hidden = RawSQL(no_hidden_ancestor_sql(), (), BooleanField())  # noqa: S611
+    return public_comment_q() & Q(hidden)
 
 
 from forum.events import Event  # noqa: E402, F401  (the event log: forum/events.py)

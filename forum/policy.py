@@ -30,6 +30,20 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class FlagRules:
+    """How flags are counted on a post (``forum.flags``): ``threshold`` people take a
+    comment down (None: never); an account younger than ``account_min_age_days``
+    or without an approved comment counts with its network; an account with at
+    least ``trusted_after`` approved comments on the blog (None: none is trusted)
+    weighs ``trusted_weight``."""
+
+    threshold: int | None
+    account_min_age_days: int
+    trusted_after: int | None
+    trusted_weight: int
+
+
+@dataclass(frozen=True)
 class Submission:
     """What the policy knows about a comment being written."""
 
@@ -57,9 +71,18 @@ class OpenPolicy:
         return Decision(status=CommentStatus.APPROVED)
 
     def flag_threshold(self, post: Post) -> int | None:
-        """Open flags from distinct reporters that take an approved comment down
-        (None: flags never do)."""
+        """How many distinct people's open flags (``forum.flags``) take an approved
+        comment down (None: flags never do)."""
         return settings.FORUM["FLAG_HIDE_THRESHOLD"]
+
+    def flag_rules(self, post: Post) -> "FlagRules":
+        """Who counts as a person when flags are counted on ``post`` (``forum.flags``)."""
+        return FlagRules(
+            threshold=self.flag_threshold(post),
+            account_min_age_days=settings.NEW_ACCOUNT_DAYS,
+            trusted_after=None,
+            trusted_weight=1,
+        )
 
 
 @cache

@@ -18,6 +18,7 @@ from django.utils.text import slugify
 from forum import events, tokens
 from forum.errors import InvalidInput, NotFound
 from forum.models import Blog, Post, PostStatus
+from forum.names import refuse_reserved_name
 from forum.permissions import AnyUser
 from forum.rendering import render_text
 from forum.text import clean_name, clean_text
@@ -184,6 +185,7 @@ def guest_post_submit(
     name = clean_name(author_name)
     if not name:
         raise InvalidInput("This field may not be blank.", field="author_name")
+    refuse_reserved_name(name, field="author_name")
     post = post_create(
         blog=blog,
         title=title,

@@ -14,9 +14,12 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.contrib.auth.models import Group
+from django.db.models import BooleanField, Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from accounts.models import User
 from forum.access import comment_access
 from forum.display import author_display
 from forum.errors import NotFound
@@ -25,11 +28,13 @@ from forum.models import (
     POST_TABLE,
     Blog,
     Comment,
+    CommentRevision,
     Post,
     PostStatus,
-    public_comment_q,
+    RevisionStatus,
+    visible_comment_q,
 )
-from forum.permissions import AnyUser
+from forum.permissions import MODERATORS_GROUP, AnyUser, is_moderator
 from forum.tokens import token_matches
 
 # Exactly the columns a comment's representation reads (``comment_as_dict``).
@@ -46,7 +51,31 @@ COMMENT_COLUMNS = (
     "created_at",
     "edited_at",
     "reply_count",
+    "author_is_moderator",
 )
+
+
+def author_is_moderator_sql(alias: str = COMMENT_TABLE) -> str:
+    """SQL true when the comment row ``alias`` was written by an account that
+    moderates (``forum.permissions.is_moderator``: active, and a superuser or in the
+    Moderators group): what clients badge. One indexed lookup per row."""
+    users = User._meta.db_table
+    memberships = User.groups.through._meta.db_table
+    groups = Group._meta.db_table
+    return (
+        f"({alias}.author_id IS NOT NULL AND EXISTS (SELECT 1 FROM {users} badge_user "  # noqa: S608
+        f"WHERE badge_user.id = {alias}.author_id AND badge_user.is_active AND "
+        f"(badge_user.is_superuser OR EXISTS (SELECT 1 FROM {memberships} badge_member "
+        f"JOIN {groups} badge_group ON badge_group.id = badge_member.group_id "
+        "WHERE badge_member.user_id = badge_user.id AND "
+        f"badge_group.name = '{MODERATORS_GROUP}'))))"
+    )
+
+
+def _with_badge(queryset: QuerySet[Comment]) -> QuerySet[Comment]:
+    # Built from constants only (no input reaches the SQL).
+    badge = RawSQL(author_is_moderator_sql(), (), output_field=BooleanField())  # noqa: S611
+    return queryset.annotate(author_is_moderator=badge)
 
 
 # --- blogs and posts ---------------------------------------------------------
@@ -70,12 +99,13 @@ def post_list() -> QuerySet[Post]:
 def comment_list(*, include_hidden: bool = False) -> QuerySet[Comment]:
     """Comments in thread order (by post, then path).
 
-    The public (``include_hidden=False``) sees what ``public_comment_q`` lets through,
-    on published posts only; moderators see every comment in every state.
+    The public (``include_hidden=False``) sees what ``visible_comment_q`` lets through
+    (public, and no ancestor hidden), on published posts only; moderators see every
+    comment in every state.
     """
-    queryset = Comment.objects.all()
+    queryset = _with_badge(Comment.objects.all())
     if not include_hidden:
-        queryset = queryset.filter(public_comment_q(), post__status=PostStatus.PUBLISHED)
+        queryset = queryset.filter(visible_comment_q(), post__status=PostStatus.PUBLISHED)
     return queryset.order_by("post_id", "path")
 
 
@@ -112,6 +142,30 @@ def comment_for_reply(*, comment_id: int) -> Comment | None:
         Comment.objects.raw(f"SELECT * FROM {COMMENT_TABLE} WHERE id = %s", [comment_id])  # noqa: S608
     )
     return found[0] if found else None
+
+
+def comment_pending_edit(comment: Comment) -> CommentRevision | None:
+    """The edit of ``comment`` awaiting a moderator's review, if any (what its author
+    and moderators see; the public sees the approved text)."""
+    cached = getattr(comment, "pending_edit", _UNSET)
+    if cached is not _UNSET:
+        return cached
+    return CommentRevision.objects.filter(
+        comment_id=comment.pk, status=RevisionStatus.PENDING
+    ).first()
+
+
+_UNSET = object()
+
+
+def comment_revisions(*, comment_id: int) -> QuerySet[CommentRevision]:
+    """Every version of a comment's text, oldest first, with who wrote and who
+    decided it (moderators only: ``moderation.api``)."""
+    return (
+        CommentRevision.objects.filter(comment_id=comment_id)
+        .select_related("edited_by", "decided_by")
+        .order_by("number")
+    )
 
 
 def blog_get(*, slug: str) -> Blog | None:
@@ -167,9 +221,14 @@ def comment_as_dict(row: Mapping[str, Any], tz: datetime.tzinfo | None = None) -
         "created_at": iso_datetime(row["created_at"], tz),
         "edited_at": iso_datetime(row["edited_at"], tz),
         "reply_count": row["reply_count"],
+        "author_is_moderator": bool(row.get("author_is_moderator")),
     }
 
 
 def comment_row(comment: Comment) -> dict[str, Any]:
-    """A model instance as the row ``comment_as_dict`` reads."""
-    return {column: getattr(comment, column) for column in COMMENT_COLUMNS}
+    """A model instance as the row ``comment_as_dict`` reads (``author_is_moderator``
+    from its annotation, ``comment_list``'s, or looked up)."""
+    row = {column: getattr(comment, column, None) for column in COMMENT_COLUMNS}
+    if not hasattr(comment, "author_is_moderator"):
+        row["author_is_moderator"] = comment.author_id is not None and is_moderator(comment.author)
+    return row

@@ -15,24 +15,29 @@ path). Whatever changes what the public sees of a thread calls ``thread_changed`
 """
 
 import datetime
+import logging
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from forum import events, tokens
-from forum.access import comment_access, comment_lock
+from forum.access import comment_access, comment_lock, has_hidden_ancestor
 from forum.comment_tree import place_and_insert, tracking_visibility
 from forum.errors import Conflict, InvalidInput, NotFound
+from forum.flags import flag_people
 from forum.models import (
     Comment,
+    CommentRevision,
     CommentStatus,
     Flag,
     FlagReason,
     Post,
     PostStatus,
     RemovalKind,
+    RevisionStatus,
 )
+from forum.names import refuse_reserved_name
 from forum.permissions import AnyUser, is_moderator
 from forum.policy import (
     FLAGGED_REASON,
@@ -57,6 +62,8 @@ from forum.posts import (  # noqa: F401
 from forum.rendering import render_text
 from forum.text import clean_name, clean_text
 from forum.thread_cache import thread_changed, threads_changed  # noqa: F401
+
+flag_log = logging.getLogger("forum.flags")
 
 # --- comments ----------------------------------------------------------------
 
@@ -100,10 +107,13 @@ def comment_create(
     else:
         author = None
         author_name = clean_name(author_name)
+        refuse_reserved_name(author_name, field="author_name")
 
     if parent is not None:
         if parent.post_id != post.pk:
             raise InvalidInput("The parent comment belongs to another post.", field="parent")
+        # (A parent under a hidden comment is refused by ``place_and_insert``, under
+        # the parent's lock, in the statement that hands out the reply's path.)
         if not parent.is_public or parent.is_removed:
             raise InvalidInput("The parent comment cannot be replied to.", field="parent")
         max_depth = settings.FORUM["MAX_COMMENT_DEPTH"]
@@ -155,6 +165,7 @@ def comment_create(
         raise refused
     if issued_token is not None:
         comment.issued_edit_token = issued_token
+    comment.pending_edit = None
     return comment
 
 
@@ -242,26 +253,53 @@ def comment_update(
     ``comment``: it is read again, locked, either way).
 
     Access as ``forum.access.comment_access`` decides (404 for a comment the caller
-    cannot see, 403 for one they may not change). The new text goes back through
-    the moderation policy: when the policy would hold it, an approved comment
-    returns to the queue. A moderator's edit stands.
+    cannot see, 403 for one they may not change). Every version is kept
+    (``CommentRevision``). An author's new text for a published comment goes
+    through the moderation policy: when the policy would publish it, it replaces
+    the text at once; when it would hold it (or call it spam), the comment stays
+    published with its last approved text, and the edit waits for a moderator
+    (``pending_edit`` on the returned comment), so nobody's reply below it ever
+    disappears because of an edit. A moderator's edit, and an edit of a comment
+    that is not published, replace the text at once.
     """
     comment = _access_for_change(comment, comment_id, user=user, edit_token=edit_token)
     if comment.is_removed:
         raise Conflict("This comment was removed and can no longer be edited.")
     body = clean_text(body, field="body", max_length=settings.FORUM["COMMENT_MAX_LENGTH"])
-    was_approved = comment.status == CommentStatus.APPROVED
-    with tracking_visibility(comment):
-        _rewrite(comment=comment, body=body, user=user)
-    if was_approved and comment.status == CommentStatus.PENDING:
+    _rewrite(comment=comment, body=body, user=user)
+    if comment.pending_edit is not None:  # the edit waits in the queue
         events.record("comment.held", comment=comment, actor=user)
     return comment
 
 
+def _next_revision_number(comment: Comment) -> int:
+    """The number of the comment's next revision (the comment is locked). The first
+    edit records the original text first, as revision 1."""
+    last = (
+        CommentRevision.objects.filter(comment_id=comment.pk)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+    )
+    if last is not None:
+        return last + 1
+    CommentRevision.objects.create(
+        comment=comment,
+        number=1,
+        body=comment.body,
+        body_html=comment.body_html,
+        status=RevisionStatus.APPLIED,
+        edited_by=comment.author,
+        created_at=comment.created_at,
+    )
+    return 2
+
+
 def _rewrite(*, comment: Comment, body: str, user: AnyUser) -> None:
-    comment.body = body
-    comment.body_html = render_text(body)  # once: the policy counts its links too
-    comment.edited_at = timezone.now()
+    body_html = render_text(body)  # once: the policy counts its links too
+    now = timezone.now()
+    editor = user if user is not None and user.is_authenticated else None
+    held = None
     if not is_moderator(user) and comment.status == CommentStatus.APPROVED:
         decision = decide_comment_status(
             Submission(
@@ -271,14 +309,63 @@ def _rewrite(*, comment: Comment, body: str, user: AnyUser) -> None:
                 body=body,
                 parent_id=comment.parent_id,
                 ip_hash=comment.ip_hash,
-                body_html=comment.body_html,
+                body_html=body_html,
             )
         )
-        comment.status = decision.status
-        comment.moderation_reasons = list(decision.reasons)
-    comment.save(update_fields=["body", "body_html", "edited_at", "status", "moderation_reasons"])
-    if comment.is_public:  # the public sees the new text (a hidden one: _apply_visibility)
+        if decision.status != CommentStatus.APPROVED:
+            held = decision
+    number = _next_revision_number(comment)
+    # A newer edit replaces one still waiting for review.
+    CommentRevision.objects.filter(comment_id=comment.pk, status=RevisionStatus.PENDING).update(
+        status=RevisionStatus.SUPERSEDED
+    )
+    revision = CommentRevision.objects.create(
+        comment=comment,
+        number=number,
+        body=body,
+        body_html=body_html,
+        status=RevisionStatus.APPLIED if held is None else _held_revision_status(held.status),
+        reasons=[] if held is None else list(held.reasons),
+        edited_by=editor,
+        created_at=now,
+    )
+    if held is not None:
+        comment.pending_edit = revision if revision.status == RevisionStatus.PENDING else None
+        return
+    comment.pending_edit = None
+    comment.body, comment.body_html, comment.edited_at = body, body_html, now
+    comment.save(update_fields=["body", "body_html", "edited_at"])
+    if comment.is_public:  # the public sees the new text
         thread_changed(post_id=comment.post_id)
+
+
+def _held_revision_status(status: str) -> str:
+    return RevisionStatus.SPAM if status == CommentStatus.SPAM else RevisionStatus.PENDING
+
+
+@transaction.atomic
+def comment_edit_settle(*, comment: Comment, approve: bool, actor: AnyUser) -> bool:
+    """A moderator's decision on the locked ``comment``'s edit awaiting review:
+    ``approve`` publishes its text (``edited_at``: when it was written), otherwise
+    the comment keeps its approved text. False when no edit awaits review."""
+    revision = (
+        CommentRevision.objects.select_for_update()
+        .filter(comment_id=comment.pk, status=RevisionStatus.PENDING)
+        .first()
+    )
+    if revision is None:
+        return False
+    revision.status = RevisionStatus.APPLIED if approve else RevisionStatus.REJECTED
+    revision.decided_by = actor if actor is not None and actor.is_authenticated else None
+    revision.decided_at = timezone.now()
+    revision.save(update_fields=["status", "decided_by", "decided_at"])
+    if approve:
+        comment.body, comment.body_html = revision.body, revision.body_html
+        comment.edited_at = revision.created_at
+        comment.save(update_fields=["body", "body_html", "edited_at"])
+        if comment.is_public:
+            thread_changed(post_id=comment.post_id)
+    return True
 
 
 @transaction.atomic
@@ -316,13 +403,16 @@ def flag_create(
     note: str = "",
     user: AnyUser = None,
     ip_hash: str = "",
+    network_hash: str = "",
 ) -> tuple[Flag, bool]:
     """Report a comment. One flag per reporter per comment: a repeat returns the
-    first flag and ``created=False``, changing nothing."""
+    first flag and ``created=False``, changing nothing. ``network_hash`` is the
+    reporter's network (``forum.identity.network_hash``): flags take a comment down
+    when they come from enough distinct people (``forum.flags``)."""
     if reason not in FlagReason.values:
         raise InvalidInput(f"{reason!r} is not a valid choice.", field="reason")
     note = clean_text(note, field="note", max_length=2000, min_length=0) if note else ""
-    if not comment.is_public or comment.is_removed:
+    if not comment.is_public or comment.is_removed or has_hidden_ancestor(comment):
         raise NotFound("No comment to flag here.")
     key = flag_reporter_key(user=user, ip_hash=ip_hash)
     existing = Flag.objects.filter(comment=comment, reporter_key=key).first()
@@ -334,6 +424,7 @@ def flag_create(
                 comment=comment,
                 reporter=user if user is not None and user.is_authenticated else None,
                 reporter_key=key,
+                network_hash=network_hash,
                 reason=reason,
                 note=note,
             )
@@ -344,19 +435,28 @@ def flag_create(
 
 
 def _hide_when_flagged_enough(*, comment: Comment) -> None:
-    """Enough distinct reporters take an approved comment off the page and back to
-    the moderators, with the reason ``flagged``."""
-    threshold = get_policy().flag_threshold(comment.post)
-    if threshold is None:
+    """Enough distinct people (``forum.flags``: by account or by network) take an
+    approved comment off the page and back to the moderators, with the reason
+    ``flagged``; a moderator's ``approve`` puts it back (and closes the flags). The
+    take-down is logged (logger ``forum.flags``) and shows in the queue."""
+    rules = get_policy().flag_rules(comment.post)
+    if rules.threshold is None:
         return
     comment = comment_lock(comment_id=comment.pk)
     if comment.status != CommentStatus.APPROVED or comment.is_removed:
         return
-    if Flag.objects.filter(comment=comment, resolved_at__isnull=True).count() < threshold:
+    people = flag_people(comment=comment, rules=rules)
+    if people < rules.threshold:
         return
     reasons = [r for r in comment.moderation_reasons if r != FLAGGED_REASON] + [FLAGGED_REASON]
     comment_set_state(comment=comment, status=CommentStatus.PENDING, moderation_reasons=reasons)
     events.record("comment.held", comment=comment)
+    flag_log.info(
+        "comment %s taken down by flags: %s people (threshold %s)",
+        comment.pk,
+        people,
+        rules.threshold,
+    )
 
 
 def flags_resolve(*, comment: Comment, at: datetime.datetime | None = None) -> int:

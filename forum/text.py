@@ -2,12 +2,29 @@
 or a name (``clean_text``), and how a shown name is normalized (``clean_name``)."""
 
 import re
+import unicodedata
 
 from forum.errors import InvalidInput
 
 # Control characters (Unicode category Cc: U+0000-U+001F, U+007F-U+009F) other than
 # tab, newline and carriage return are refused.
 _REFUSED_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+# Characters that show nothing or change the direction of the text around them:
+# Unicode's format characters (Cf: bidi controls and overrides, zero-width spaces and
+# joiners, the BOM, soft hyphens ...) and the blank letters and fillers that render
+# as nothing.
+_BLANK_LETTERS = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0")
+
+
+def _is_invisible(char: str) -> bool:
+    return char in _BLANK_LETTERS or unicodedata.category(char) == "Cf"
+
+
+def without_invisible(value: str) -> str:
+    """``value`` without invisible and direction-changing characters."""
+    return "".join(char for char in value if not _is_invisible(char))
+
 
 NAME_MAX_LENGTH = 80
 REASON_MAX_LENGTH = 2000
@@ -28,7 +45,8 @@ def clean_text(value: str, *, field: str, max_length: int, min_length: int = 1) 
             field=field,
         )
     length = len(value.strip())
-    if length < min_length:
+    if length < min_length or (min_length and not without_invisible(value).strip()):
+        # Blank, or nothing but characters that show nothing.
         raise InvalidInput("This field may not be blank.", field=field)
     if length > max_length:
         raise InvalidInput(
@@ -48,9 +66,18 @@ def clean_reason(value: str) -> str:
 
 def clean_name(value: str | None, *, field: str = "author_name") -> str:
     """A name as shown (an author's chosen name, an account's display name): checked
-    like any text, at most ``NAME_MAX_LENGTH`` characters, runs of white space made
-    one space. ``None`` and blank give ``""``."""
+    like any text, at most ``NAME_MAX_LENGTH`` characters, no invisible or
+    direction-changing characters (bidi overrides, zero-width ones), runs of white
+    space made one space. ``None`` and blank give ``""``. Reserved names:
+    ``forum.names``."""
     if value is None:
         return ""
     value = clean_text(value, field=field, max_length=NAME_MAX_LENGTH, min_length=0)
+    hidden = next((char for char in value if _is_invisible(char)), None)
+    if hidden is not None:
+        raise InvalidInput(
+            "Names may not contain invisible or direction-changing characters "
+            f"(found U+{ord(hidden):04X}).",
+            field=field,
+        )
     return " ".join(value.split())

@@ -25,7 +25,7 @@ from forum.models import (
     CommentStatus,
     PostStatus,
 )
-from forum.selectors import iso_datetime
+from forum.selectors import author_is_moderator_sql, iso_datetime
 
 
 class UtcTextFormatter:
@@ -127,9 +127,13 @@ def _utc_text(column: str) -> str:
 
 
 def _thread_rows_sql(*, bounded: bool, replies_limit: int | None) -> str:
+    # The last column: whether the author moderates (a badge), looked up per row in
+    # the same query, so the page stays at three queries.
+    alias = "numbered" if replies_limit else COMMENT_TABLE
     columns = (
         "id, parent_id, depth, author_name, body, body_html, removed_at IS NOT NULL, "
-        f"{_utc_text('created_at')}, {_utc_text('edited_at')}, reply_count"
+        f"{_utc_text('created_at')}, {_utc_text('edited_at')}, reply_count, "
+        f"{author_is_moderator_sql(alias)}"
     )
     bound = "AND path < %s" if bounded else ""
     where = f"post_id = %s AND path >= %s {bound} AND {PUBLIC_COMMENT_SQL}"
@@ -196,6 +200,7 @@ def _nest(rows: list[tuple], post_id: int, tz: datetime.tzinfo) -> list[dict[str
         created_at,
         edited_at,
         reply_count,
+        badge,
     ) in rows:
         if parent_id is None:
             siblings = results
@@ -230,6 +235,7 @@ def _nest(rows: list[tuple], post_id: int, tz: datetime.tzinfo) -> list[dict[str
             "created_at": created,
             "edited_at": None if edited_at is None else timestamp(edited_at),
             "reply_count": reply_count,
+            "author_is_moderator": bool(badge),
             "replies": [],
         }
         nodes[comment_id] = node

@@ -516,6 +516,8 @@ class BlogPolicyAdmin(admin.ModelAdmin):
         "watched_words",
         "close_after_days",
         "flag_threshold",
+        "flag_account_min_age_days",
+        "flag_trusted_weight",
     )
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:

@@ -6,6 +6,8 @@ services lock the item and check its state, so concurrent decisions on one item
 give one winner and ``409 Conflict`` for the others.
 """
 
+import difflib
+
 import django_filters
 from django.db.models import Q, QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -13,10 +15,11 @@ from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from forum import selectors as forum_selectors
 from forum.api.filters import MAX_ID, IdFilter
 from forum.api.inputs import validated
-from forum.api.openapi import UNAUTHENTICATED, error_response
-from forum.models import CommentStatus, PostStatus, RemovalKind
+from forum.api.openapi import UNAUTHENTICATED, error_response, nullable_object
+from forum.models import CommentStatus, PostStatus, RemovalKind, RevisionStatus
 from moderation import selectors, services
 from moderation.models import ActionKind, ModerationAction, TargetKind
 from moderation.permissions import IsModerator
@@ -109,8 +112,22 @@ class QueueItemSerializer(serializers.Serializer):
     flag_reasons = serializers.ListField(
         child=serializers.CharField(), help_text="Distinct reasons of the open flags."
     )
-    created_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField(
+        help_text="When it was written (for an edit awaiting review: when the edit was)."
+    )
     age_seconds = serializers.IntegerField()
+    pending_edit = nullable_object(
+        {
+            "revision": {"type": "integer", "description": "The edit's revision number."},
+            "approved_body": {
+                "type": "string",
+                "description": "The text the public sees meanwhile.",
+            },
+        },
+        help_text='For an edit of a published comment awaiting review (reason "edit"): '
+        "`body` is the new text, this gives the approved text the public sees meanwhile. "
+        "Decide with approve_edit or reject_edit.",
+    )
 
 
 class QueueView(generics.GenericAPIView):
@@ -218,7 +235,9 @@ class PostDecisionSerializer(serializers.Serializer):
 
 
 class CommentDecisionView(generics.GenericAPIView):
-    """Decide on a comment: ``approve``, ``reject``, ``spam``, ``remove`` or ``restore``.
+    """Decide on a comment: ``approve``, ``reject``, ``spam``, ``remove`` or ``restore``;
+    on an author's edit awaiting review, ``approve_edit`` (publish its text) or
+    ``reject_edit`` (keep the approved text).
 
     Repeating a decision whose result already holds answers 200 with
     ``changed: false``; an action that does not apply to the comment's current
@@ -274,6 +293,82 @@ class PostDecisionView(generics.GenericAPIView):
             post_id=pk, action=data["action"], actor=request.user, reason=data["reason"]
         )
         return Response(self.get_serializer(outcome).data)
+
+
+# --- versions of a comment ----------------------------------------------------------
+
+
+def _editor_field(help_text: str = "") -> serializers.Field:
+    return nullable_object(
+        {"id": {"type": "integer"}, "username": {"type": "string"}}, help_text=help_text
+    )
+
+
+class RevisionSerializer(serializers.Serializer):
+    """One version of a comment's text."""
+
+    revision = serializers.IntegerField(source="number", help_text="1: the original text.")
+    status = serializers.ChoiceField(
+        choices=RevisionStatus.choices,
+        help_text="applied: was (or is) the public text; pending: awaits review; rejected, "
+        "spam; superseded: replaced by a later edit before review.",
+    )
+    body = serializers.CharField()
+    reasons = serializers.ListField(
+        child=serializers.CharField(), help_text="Why the policy held it."
+    )
+    diff = serializers.CharField(
+        help_text="What changed from the previous version (a unified diff; empty for the first)."
+    )
+    edited_by = _editor_field("Null without an account.")
+    created_at = serializers.DateTimeField()
+    decided_by = _editor_field("The moderator who decided on a held edit.")
+    decided_at = serializers.DateTimeField(allow_null=True)
+
+    def to_representation(self, revision) -> dict:
+        data = super().to_representation(revision)
+        for name in ("edited_by", "decided_by"):
+            user = getattr(revision, name)
+            data[name] = None if user is None else {"id": user.pk, "username": user.username}
+        return data
+
+
+def _diff(before: str | None, after: str) -> str:
+    if before is None:
+        return ""
+    lines = difflib.unified_diff(
+        before.splitlines(), after.splitlines(), "before", "after", lineterm=""
+    )
+    return "\n".join(lines)
+
+
+class CommentRevisionsView(generics.ListAPIView):
+    """Every version of a comment's text, oldest first, each with what changed from
+    the one before: the original (revision 1), the edits applied, and those held,
+    rejected or superseded. The public only ever sees the approved text."""
+
+    permission_classes = [IsModerator]
+    serializer_class = RevisionSerializer
+    filter_backends: list = []
+
+    def get_queryset(self) -> QuerySet:
+        return forum_selectors.comment_revisions(comment_id=self.kwargs["pk"])
+
+    @extend_schema(responses={200: RevisionSerializer(many=True), **_REFUSALS, 404: NOT_FOUND})
+    def get(self, request: Request, pk: int) -> Response:
+        # 404 for a comment that does not exist (moderators see every other).
+        forum_selectors.comment_get_for_viewer(comment_id=pk, user=request.user, edit_token=None)
+        page = self.paginate_queryset(self.get_queryset())
+        previous = None
+        if page and page[0].number > 1:
+            previous = (
+                self.get_queryset().filter(number__lt=page[0].number).order_by("-number").first()
+            )
+        before = previous.body if previous is not None else None
+        for revision in page:
+            revision.diff = _diff(before, revision.body)
+            before = revision.body
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
 # --- the audit log ------------------------------------------------------------------

@@ -35,6 +35,11 @@ def default_flag_threshold() -> int:
     return settings.FORUM["FLAG_HIDE_THRESHOLD"]
 
 
+def default_flag_account_min_age_days() -> int:
+    """New policies start from ``NEW_ACCOUNT_DAYS`` (7)."""
+    return settings.NEW_ACCOUNT_DAYS
+
+
 class BlogPolicy(models.Model):
     """How a blog moderates new comments. Blogs without a row get one with these
     defaults the first time it is needed
@@ -69,7 +74,18 @@ class BlogPolicy(models.Model):
     )
     flag_threshold = models.PositiveSmallIntegerField(
         default=default_flag_threshold,
-        help_text="Open flags from distinct readers that take an approved comment down for review.",
+        help_text="Distinct people whose open flags take an approved comment down for "
+        "review (see the README: what counts as a person).",
+    )
+    flag_account_min_age_days = models.PositiveSmallIntegerField(
+        default=default_flag_account_min_age_days,
+        help_text="Flags from accounts younger than this (days), or without an approved "
+        "comment, count with their network (IPv4 /24, IPv6 /64) as one person.",
+    )
+    flag_trusted_weight = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="How many people a flag from a trusted account (at least 'trust after' "
+        "approved comments on this blog) counts for.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -82,6 +98,10 @@ class BlogPolicy(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(flag_threshold__gte=1), name="blogpolicy_flag_threshold_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(flag_trusted_weight__gte=1),
+                name="blogpolicy_flag_trusted_weight_positive",
             ),
             models.CheckConstraint(
                 condition=Q(close_after_days__isnull=True) | Q(close_after_days__gte=1),
@@ -119,6 +139,8 @@ class ActionKind(models.TextChoices):
     BAN = "ban", "Ban"
     LIFT = "lift", "Lift a ban"
     POLICY = "policy", "Change the policy"
+    APPROVE_EDIT = "approve_edit", "Approve an edit"
+    REJECT_EDIT = "reject_edit", "Reject an edit"
 
 
 class ModerationAction(models.Model):

@@ -10,8 +10,9 @@ Rules of ``decide`` (every reason that applies is returned):
 * mode ``hold_all`` → held, ``hold_all``;
 * mode ``hold_untrusted`` → anonymous posters (no name) are held, ``anonymous``; named
   posters with fewer than ``trust_after`` published comments on the blog are held,
-  ``first_post``. Posters with an account are counted by account, the others by the
-  keyed hash of their IP address (``Comment.ip_hash``);
+  ``first_post``. Posters with an account are counted by account, the others by
+  their name and the keyed hash of their IP address together (``Comment.ip_hash``):
+  another name from the same address, or the same name from elsewhere, starts over;
 * in every mode: more than ``max_links`` links → held, ``links``; a watched word or
   phrase → held, ``watched_word:<w>``;
 * when an outside spam checker is configured (``moderation.spamcheck``): its "spam"
@@ -31,7 +32,7 @@ from django.utils import formats, timezone
 
 from forum.errors import NotPermitted
 from forum.models import CommentStatus, Post
-from forum.policy import Decision, OpenPolicy, Submission
+from forum.policy import Decision, FlagRules, OpenPolicy, Submission
 from moderation import selectors, services, spamcheck
 from moderation.models import Ban, BlogPolicy, ModerationMode
 
@@ -146,6 +147,15 @@ class BlogModerationPolicy(OpenPolicy):
     def flag_threshold(self, post: Post) -> int | None:
         return services.blog_policy_get_or_create(blog_id=post.blog_id).flag_threshold
 
+    def flag_rules(self, post: Post) -> FlagRules:
+        policy = services.blog_policy_get_or_create(blog_id=post.blog_id)
+        return FlagRules(
+            threshold=policy.flag_threshold,
+            account_min_age_days=policy.flag_account_min_age_days,
+            trusted_after=policy.trust_after,
+            trusted_weight=policy.flag_trusted_weight,
+        )
+
     @staticmethod
     def _is_trusted(policy: BlogPolicy, submission: Submission) -> bool:
         if policy.trust_after == 0:
@@ -158,6 +168,7 @@ class BlogModerationPolicy(OpenPolicy):
             blog_id=submission.post.blog_id,
             author=author if has_account else None,
             ip_hash=ip_hash,
+            author_name=submission.author_name,
             limit=policy.trust_after,
         )
         return count >= policy.trust_after

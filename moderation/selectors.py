@@ -11,11 +11,29 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import CharField, Count, Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models import (
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.utils import timezone
 
 from forum.display import author_display, excerpt
-from forum.models import Comment, CommentStatus, Flag, Post, PostStatus
+from forum.models import (
+    Comment,
+    CommentRevision,
+    CommentStatus,
+    Flag,
+    Post,
+    PostStatus,
+    RevisionStatus,
+)
 from forum.permissions import AnyUser
 from moderation.models import Ban, ModerationAction, TargetKind
 
@@ -44,18 +62,25 @@ def active_ban_for(*, blog_id: int, user: AnyUser, ip_hash: str) -> Ban | None:
 
 
 def published_comment_count(
-    *, blog_id: int, limit: int, author: AnyUser = None, ip_hash: str = ""
+    *,
+    blog_id: int,
+    limit: int,
+    author: AnyUser = None,
+    ip_hash: str = "",
+    author_name: str = "",
 ) -> int:
     """How many published (approved, not removed) comments on ``blog_id`` the poster
-    has: by account when ``author`` is given, else by IP hash among comments written
-    without an account. Counts at most ``limit``: one indexed, bounded query."""
+    has: by account when ``author`` is given, else by the identity of a poster
+    without an account, the name *and* the IP hash together (trust belongs to that
+    identity, not to an address anyone may post from under any name). Counts at
+    most ``limit``: one indexed, bounded query."""
     comments = Comment.objects.filter(
         post__blog_id=blog_id, status=CommentStatus.APPROVED, removed_at__isnull=True
     )
     if author is not None and author.is_authenticated:
         comments = comments.filter(author_id=author.pk)
-    elif ip_hash:
-        comments = comments.filter(author__isnull=True, ip_hash=ip_hash)
+    elif ip_hash and author_name:
+        comments = comments.filter(author__isnull=True, ip_hash=ip_hash, author_name=author_name)
     else:
         return 0
     return comments.order_by()[:limit].count()
@@ -75,6 +100,18 @@ def held_comments() -> QuerySet[Comment]:
     )
 
 
+def _pending_edits() -> QuerySet[CommentRevision]:
+    return CommentRevision.objects.filter(comment=OuterRef("pk"), status=RevisionStatus.PENDING)
+
+
+def edited_comments() -> QuerySet[Comment]:
+    """Published comments whose author's edit awaits review (the public sees the
+    approved text meanwhile), queued from the time of the edit."""
+    return Comment.objects.filter(
+        Exists(_pending_edits()), status=CommentStatus.APPROVED, removed_at__isnull=True
+    )
+
+
 def pending_guest_posts() -> QuerySet[Post]:
     """Guest posts awaiting review, oldest first."""
     return Post.objects.filter(status=PostStatus.PENDING, is_guest=True).order_by(
@@ -89,7 +126,8 @@ def queue_entries(
     blog: str | None = None,
     post: int | None = None,
 ) -> QuerySet:
-    """What awaits a decision, oldest first, as ``(kind, id, created_at)`` rows.
+    """What awaits a decision, oldest first, as ``(kind, id, queued_at)`` rows
+    (``queued_at``: when it was written; for an edit, when the edit was).
 
     ``kind``: ``comment`` or ``post``; ``reason``: ``flagged`` (comments readers'
     flags took down, or that have open flags) or ``pending`` (everything else:
@@ -99,33 +137,41 @@ def queue_entries(
     ``queue_items`` then loads the page's rows.
     """
     comments = held_comments()
+    edits = edited_comments()
     posts = pending_guest_posts()
     if blog:
         comments = comments.filter(post__blog__slug=blog)
+        edits = edits.filter(post__blog__slug=blog)
         posts = posts.filter(blog__slug=blog)
     if post is not None:
         comments = comments.filter(post_id=post)
+        edits = edits.filter(post_id=post)
         posts = posts.filter(pk=post)
     if reason == "flagged":
         comments = comments.filter(Exists(_open_flags()))
+        edits = edits.none()
         posts = posts.none()
     elif reason == "pending":
         comments = comments.filter(~Exists(_open_flags()))
 
-    def rows(queryset: QuerySet, name: str) -> QuerySet:
+    def rows(queryset: QuerySet, name: str, queued_at: Any = None) -> QuerySet:
         return (
             queryset.order_by()
-            .annotate(kind=Value(name, output_field=CharField()))
-            .values_list("kind", "id", "created_at")
+            .annotate(
+                kind=Value(name, output_field=CharField()),
+                queued_at=F("created_at") if queued_at is None else queued_at,
+            )
+            .values_list("kind", "id", "queued_at")
         )
 
-    if kind == TargetKind.COMMENT:
-        combined = rows(comments, TargetKind.COMMENT)
-    elif kind == TargetKind.POST:
-        combined = rows(posts, TargetKind.POST)
-    else:
-        combined = rows(comments, TargetKind.COMMENT).union(rows(posts, TargetKind.POST), all=True)
-    return combined.order_by("created_at", "kind", "id")
+    edited_at = Subquery(_pending_edits().values("created_at")[:1])
+    parts = []
+    if kind in (None, TargetKind.COMMENT):
+        parts += [rows(comments, TargetKind.COMMENT), rows(edits, TargetKind.COMMENT, edited_at)]
+    if kind in (None, TargetKind.POST):
+        parts.append(rows(posts, TargetKind.POST))
+    combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    return combined.order_by("queued_at", "kind", "id")
 
 
 @dataclass
@@ -149,28 +195,41 @@ class QueueItem:
     age_seconds: int
     flag_count: int = 0
     flag_reasons: list[str] = field(default_factory=list)
+    pending_edit: dict[str, Any] | None = None
 
 
 def queue_items(entries: list[tuple[str, int, datetime.datetime]]) -> list[QueueItem]:
     """The queue page whose ``(kind, id, created_at)`` rows are ``entries``, in that
     order. Three queries at most whatever the page size: the comments (with post,
-    blog and parent joined), their open flags, the posts (with blog)."""
+    blog and parent joined), their open flags and edits awaiting review, the posts
+    (with blog). A published comment in the queue is there for its edit: its item
+    shows the edit's text (``body``), the reason ``edit`` and the edit's own
+    reasons, and under ``pending_edit`` the approved text the public sees."""
     comment_ids = [pk for kind, pk, _ in entries if kind == TargetKind.COMMENT]
     post_ids = [pk for kind, pk, _ in entries if kind == TargetKind.POST]
     comments: dict[int, Comment] = {}
+    edits: dict[int, CommentRevision] = {}
     flags: dict[int, Counter] = defaultdict(Counter)
     if comment_ids:
         comments = Comment.objects.select_related("post__blog", "parent").in_bulk(comment_ids)
         open_flags = Flag.objects.filter(comment_id__in=comment_ids, resolved_at__isnull=True)
         for comment_id, flag_reason in open_flags.values_list("comment_id", "reason"):
             flags[comment_id][flag_reason] += 1
+        edits = {
+            revision.comment_id: revision
+            for revision in CommentRevision.objects.filter(
+                comment_id__in=comment_ids, status=RevisionStatus.PENDING
+            )
+        }
     posts = Post.objects.select_related("blog").in_bulk(post_ids) if post_ids else {}
 
     now = timezone.now()
     items = []
     for kind, pk, _ in entries:
         if kind == TargetKind.COMMENT and pk in comments:
-            items.append(_comment_item(comments[pk], flags[pk], now))
+            comment = comments[pk]
+            edit = edits.get(pk) if comment.status == CommentStatus.APPROVED else None
+            items.append(_comment_item(comment, flags[pk], now, edit))
         elif kind == TargetKind.POST and pk in posts:
             items.append(_post_item(posts[pk], now))
     return items
@@ -180,13 +239,23 @@ def _age(created_at: datetime.datetime, now: datetime.datetime) -> int:
     return max(0, int((now - created_at).total_seconds()))
 
 
-def _comment_item(comment: Comment, flags: Counter, now: datetime.datetime) -> QueueItem:
+EDIT_REASON = "edit"
+
+
+def _comment_item(
+    comment: Comment,
+    flags: Counter,
+    now: datetime.datetime,
+    edit: CommentRevision | None = None,
+) -> QueueItem:
     author_name, display_name, is_anonymous = author_display(comment.author_name)
     parent = comment.parent
+    body = comment.body if edit is None else edit.body
+    queued_at = comment.created_at if edit is None else edit.created_at
     return QueueItem(
         kind=TargetKind.COMMENT,
         id=comment.pk,
-        reasons=list(comment.moderation_reasons),
+        reasons=list(comment.moderation_reasons) if edit is None else [EDIT_REASON, *edit.reasons],
         blog=comment.post.blog.slug,
         post={"id": comment.post_id, "title": comment.post.title},
         parent=comment.parent_id,
@@ -195,12 +264,15 @@ def _comment_item(comment: Comment, flags: Counter, now: datetime.datetime) -> Q
         display_name=display_name,
         is_anonymous=is_anonymous,
         has_account=comment.author_id is not None,
-        body=comment.body,
-        body_excerpt=excerpt(comment.body),
-        created_at=comment.created_at,
-        age_seconds=_age(comment.created_at, now),
+        body=body,
+        body_excerpt=excerpt(body),
+        created_at=queued_at,
+        age_seconds=_age(queued_at, now),
         flag_count=sum(flags.values()),
         flag_reasons=sorted(flags),
+        pending_edit=None
+        if edit is None
+        else {"revision": edit.number, "approved_body": comment.body},
     )
 
 

@@ -31,6 +31,9 @@ Comment states (the log's ``from_state``/``to_state``: the status, or ``removed`
              by readers' flags
     restore  removed (by a moderator)            approved    not removed
     hold     approved, rejected, spam            pending     pending
+    approve_edit / reject_edit: an edit awaiting review (the comment stays as it
+             is; the log says edit_pending → edit_approved / edit_rejected;
+             open flags stay open)                           no edit waits
 
 Any other combination is a ``Conflict``; in particular the status verbs refuse
 removed comments (restore first). ``approve`` and ``restore`` clear the comment's
@@ -64,7 +67,9 @@ from forum.errors import Conflict, InvalidInput
 from forum.models import Blog, Comment, CommentStatus, Post, PostStatus, RemovalKind
 from forum.permissions import MODERATORS_GROUP, AnyUser
 from forum.policy import FLAGGED_REASON
+from forum.selectors import comment_pending_edit
 from forum.services import (
+    comment_edit_settle,
     comment_lock,
     comment_set_state,
     flags_resolve,
@@ -149,6 +154,8 @@ _POLICY_FIELDS = {
     "watched_words",
     "close_after_days",
     "flag_threshold",
+    "flag_account_min_age_days",
+    "flag_trusted_weight",
 }
 
 
@@ -215,6 +222,11 @@ class CommentRule:
     holds: Callable[[Comment], bool]  # the action's target state is the current one
     allowed: Callable[[Comment], bool]  # the action applies from the current state
     apply: Callable[[Comment, User, str], None]
+    # The log's states, when the action is about something else than the comment's
+    # state (an edit awaiting review): (from_state, to_state).
+    log_states: tuple[str, str] | None = None
+    # Deciding on the comment answers its readers' flags (not so a decision on an edit).
+    resolves_flags: bool = True
 
 
 def _status_is(*statuses: str) -> Callable[[Comment], bool]:
@@ -257,6 +269,21 @@ def _hold(comment: Comment, actor: User, reason: str) -> None:
     comment_set_state(comment=comment, status=_PENDING, moderation_reasons=reasons)
 
 
+def _has_pending_edit(comment: Comment) -> bool:
+    return comment_pending_edit(comment) is not None
+
+
+def _settle_edit(approve: bool) -> Callable:
+    def apply(comment: Comment, actor: User, reason: str) -> None:
+        comment_edit_settle(comment=comment, approve=approve, actor=actor)
+
+    return apply
+
+
+# The log's states of a decision on an edit awaiting review.
+EDIT_PENDING, EDIT_APPROVED, EDIT_REJECTED = "edit_pending", "edit_approved", "edit_rejected"
+
+
 # The one table of comment decisions: an action and its rule (the states table above).
 COMMENT_ACTIONS: dict[str, CommentRule] = {
     ActionKind.APPROVE: CommentRule(
@@ -288,6 +315,22 @@ COMMENT_ACTIONS: dict[str, CommentRule] = {
         holds=_status_is(_PENDING),
         allowed=_status_is(_APPROVED, _REJECTED, _SPAM),
         apply=_hold,
+    ),
+    # An author's edit of a published comment that the policy held: the comment
+    # stays published with its approved text meanwhile (forum.services.comment_update).
+    ActionKind.APPROVE_EDIT: CommentRule(
+        holds=lambda c: not _has_pending_edit(c),
+        allowed=_has_pending_edit,
+        apply=_settle_edit(approve=True),
+        log_states=(EDIT_PENDING, EDIT_APPROVED),
+        resolves_flags=False,
+    ),
+    ActionKind.REJECT_EDIT: CommentRule(
+        holds=lambda c: not _has_pending_edit(c),
+        allowed=_has_pending_edit,
+        apply=_settle_edit(approve=False),
+        log_states=(EDIT_PENDING, EDIT_REJECTED),
+        resolves_flags=False,
     ),
 }
 
@@ -348,7 +391,11 @@ def comment_decide(
     reasons_before = list(comment.moderation_reasons)
     rule.apply(comment, actor, reason)
     now = timezone.now()
-    flags_resolve(comment=comment, at=now)
+    to_state = comment_state(comment)
+    if rule.log_states is not None:
+        from_state, to_state = rule.log_states
+    if rule.resolves_flags:
+        flags_resolve(comment=comment, at=now)
     action_row = ModerationAction.objects.create(
         actor=actor,
         created_at=now,
@@ -356,11 +403,13 @@ def comment_decide(
         comment=comment,
         action=action,
         from_state=from_state,
-        to_state=comment_state(comment),
+        to_state=to_state,
         reason=reason,
         details={"reasons": reasons_before},
     )
-    events.record(EVENT_OF_ACTION[action], comment=comment, actor=actor, data={"reason": reason})
+    event = EVENT_OF_ACTION.get(action)  # decisions on an edit are not events of the comment
+    if event is not None:
+        events.record(event, comment=comment, actor=actor, data={"reason": reason})
     return CommentOutcome(comment=comment, changed=True, action=action_row)
 
 

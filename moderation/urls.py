@@ -10,6 +10,11 @@ urlpatterns = [
         name="moderation-comment-decision",
     ),
     path(
+        "comments/<int:pk>/revisions/",
+        api.CommentRevisionsView.as_view(),
+        name="moderation-comment-revisions",
+    ),
+    path(
         "posts/<int:pk>/decision/",
         api.PostDecisionView.as_view(),
         name="moderation-post-decision",

@@ -13,7 +13,12 @@ authentication is needed.
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers
 
 from forum.api.filters import MAX_ID  # ids are 1..MAX_ID
@@ -43,6 +48,32 @@ EDIT_TOKEN_HEADER = OpenApiParameter(
     required=False,
     description="The edit token received when the comment was posted without an account.",
 )
+
+# --- fields ----------------------------------------------------------------------------
+
+
+def nullable_object(
+    properties: dict[str, dict], *, help_text: str = "", required: bool = True
+) -> serializers.Field:
+    """An output field holding an object (a dict, given as it is) or null, with its
+    schema inline: ``{"type": "object", "nullable": true, ...}`` (a nullable nested
+    serializer would become ``allOf`` + ``nullable``, which validators read as never
+    null)."""
+    schema = {
+        "type": "object",
+        "nullable": True,
+        "properties": properties,
+        "required": list(properties),
+    }
+
+    @extend_schema_field(schema)
+    class NullableObjectField(serializers.Field):
+        def to_representation(self, value):
+            return value
+
+    kwargs = {"read_only": True} if required else {"required": False}
+    return NullableObjectField(help_text=help_text, **kwargs)
+
 
 # --- the AutoSchema ------------------------------------------------------------------
 

@@ -8,10 +8,12 @@ describe that shape for the OpenAPI schema.
 
 from typing import Any
 
+from django.utils import timezone
 from rest_framework import serializers
 
+from forum.api.openapi import nullable_object
 from forum.models import Blog, Comment, CommentStatus, FlagReason, Post
-from forum.selectors import comment_as_dict, comment_row
+from forum.selectors import comment_as_dict, comment_pending_edit, comment_row, iso_datetime
 
 
 class BlogSerializer(serializers.ModelSerializer):
@@ -78,6 +80,11 @@ class CommentSerializer(serializers.Serializer):
     reply_count = serializers.IntegerField(
         read_only=True, help_text="Direct replies the public can see."
     )
+    author_is_moderator = serializers.BooleanField(
+        read_only=True,
+        help_text="Written from a moderator's account (badge it): names of moderators, "
+        "staff and 'Anonymous', and look-alikes of them, are reserved.",
+    )
 
     def to_representation(self, instance: Comment | dict[str, Any]) -> dict[str, Any]:
         row = instance if isinstance(instance, dict) else comment_row(instance)
@@ -97,8 +104,21 @@ ThreadCommentSerializer._declared_fields["replies"] = ThreadCommentSerializer(
 )
 
 
+def pending_edit_data(revision) -> dict[str, Any] | None:
+    """An edit of a published comment awaiting a moderator's review (or None)."""
+    if revision is None:
+        return None
+    return {
+        "revision": revision.number,
+        "body": revision.body,
+        "reasons": list(revision.reasons),
+        "created_at": iso_datetime(revision.created_at, timezone.get_current_timezone()),
+    }
+
+
 class OwnCommentSerializer(CommentSerializer):
-    """A comment as its author (or a moderator) sees it: with why it is held."""
+    """A comment as its author (or a moderator) sees it: with why it is held, and
+    the edit awaiting review (the public sees the approved text meanwhile)."""
 
     # Output-only serializer; not read_only so that the schema marks these optional
     # (drf-spectacular makes every read-only field required).
@@ -109,9 +129,29 @@ class OwnCommentSerializer(CommentSerializer):
         'e.g. "anonymous", "links", "flagged".',
     )
 
+    # Optional like moderation_reasons (see there).
+    pending_edit = nullable_object(
+        {
+            "revision": {"type": "integer", "description": "The version's number."},
+            "body": {"type": "string"},
+            "reasons": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Why it is held.",
+            },
+            "created_at": {"type": "string", "format": "date-time"},
+        },
+        required=False,
+        help_text="Only for the comment's author and moderators: the new text of an edit "
+        "awaiting review; the public sees the last approved text until it is approved. "
+        "Null when no edit waits.",
+    )
+
     def to_representation(self, instance: Comment) -> dict[str, Any]:
         data = super().to_representation(instance)
         data["moderation_reasons"] = list(instance.moderation_reasons)
+        edit = comment_pending_edit(instance)
+        data["pending_edit"] = pending_edit_data(edit)
         return data
 
 

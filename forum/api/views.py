@@ -36,7 +36,7 @@ from forum.api.serializers import (
     ThreadCommentSerializer,
 )
 from forum.api.throttles import CommentThrottle, WriteThrottle
-from forum.identity import client_ip, request_ip_hash
+from forum.identity import client_ip, request_ip_hash, request_network_hash
 from forum.permissions import is_comment_author, is_moderator
 
 EDIT_TOKEN = "X-Edit-Token"  # noqa: S105 (a header name)
@@ -187,6 +187,7 @@ class CommentFlagView(generics.GenericAPIView):
             note=data["note"],
             user=request.user,
             ip_hash=request_ip_hash(request),
+            network_hash=request_network_hash(request),
         )
         code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
         return Response(FlagSerializer(flag).data, status=code)

@@ -15,4 +15,5 @@ COMMENT_FIELDS = {
     "created_at",
     "edited_at",
     "reply_count",
+    "author_is_moderator",
 }

@@ -190,7 +190,7 @@ def test_moderators_edit_any_comment_at_any_time(post, moderator):
     assert services.comment_update(comment=comment, body="Fixed", user=moderator).body == "Fixed"
 
 
-def test_comment_update_goes_back_through_the_policy(post, settings):
+def test_comment_update_goes_back_through_the_policy_and_waits_keeping_the_old_text(post, settings):
     settings.FORUM = {**settings.FORUM, "COMMENT_POLICY": "tests.forum.policies.HoldAll"}
     comment = services.comment_create(
         post=post, body="First", status=CommentStatus.APPROVED, issue_edit_token=True
@@ -198,9 +198,11 @@ def test_comment_update_goes_back_through_the_policy(post, settings):
     updated = services.comment_update(
         comment=comment, body="Changed", edit_token=comment.issued_edit_token
     )
-    assert updated.status == CommentStatus.PENDING
+    assert updated.status == CommentStatus.APPROVED
+    assert updated.body == "First"
+    assert updated.pending_edit.body == "Changed"
     post.refresh_from_db()
-    assert post.comment_count == 0
+    assert post.comment_count == 1
 
 
 def test_author_removal_leaves_a_tombstone_while_replies_are_visible(post):

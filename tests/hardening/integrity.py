@@ -4,7 +4,8 @@ rows alone (never from the counters under test).
 ``tree_problems`` returns a list of human-readable violations (empty: all holds):
 
 - every counter equals a recount: ``Comment.reply_count`` (visible direct replies),
-  ``Post.comment_count`` (approved, not removed), ``Post.top_level_count`` (visible
+  ``Post.comment_count`` (approved, not removed, no hidden ancestor: what the public
+  can read), ``Post.top_level_count`` (visible
   top-level comments, tombstones included);
 - visibility is worked out from first principles: a comment is visible when it is
   approved and either not removed or has a visible reply (a tombstone);
@@ -108,6 +109,15 @@ def tree_problems(post_ids=None, rows: dict[int, Row] | None = None) -> list[str
         if steps and max(steps) > row.child_seq:
             problems.append(f"{label}: child_seq {row.child_seq} behind step {max(steps)}")
 
+    def _ancestors_visible(row: Row) -> bool:
+        parent_id = row.parent_id
+        while parent_id is not None:
+            parent = rows.get(parent_id)
+            if parent is None or not visible[parent.id]:
+                return False
+            parent_id = parent.parent_id
+        return True
+
     posts = (
         Post.objects.filter(pk__in=by_post)
         if post_ids is None
@@ -118,7 +128,10 @@ def tree_problems(post_ids=None, rows: dict[int, Row] | None = None) -> list[str
         paths = [c.path for c in comments]
         if len(paths) != len(set(paths)):
             problems.append(f"post {post.pk}: duplicate paths")
-        counted = sum(c.status == CommentStatus.APPROVED and not c.removed for c in comments)
+        counted = sum(
+            c.status == CommentStatus.APPROVED and not c.removed and _ancestors_visible(c)
+            for c in comments
+        )
         if post.comment_count != counted:
             problems.append(
                 f"post {post.pk}: comment_count {post.comment_count}, recount {counted}"

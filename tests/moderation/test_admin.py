@@ -284,6 +284,8 @@ def test_a_moderator_changes_a_blogs_policy_in_the_admin(desk_client, blog):
             "watched_words": "",
             "close_after_days": "",
             "flag_threshold": 2,
+            "flag_account_min_age_days": 7,
+            "flag_trusted_weight": 1,
         },
     )
     assert response.status_code == 302

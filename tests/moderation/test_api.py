@@ -167,6 +167,7 @@ def test_a_queue_item_carries_what_a_moderator_needs(moderator_client, post):
         "flag_reasons": ["abuse"],
         "created_at": item["created_at"],
         "age_seconds": item["age_seconds"],
+        "pending_edit": None,
     }
     assert 0 <= item["age_seconds"] < 60
 
@@ -233,8 +234,9 @@ def test_the_queue_costs_the_same_queries_whatever_its_size(
         flag_down(make_comment(post, status=CommentStatus.APPROVED))
         forum_services.guest_post_submit(blog=blog, title=f"G{i}", body="B", author_name="G")
     client = fresh_client(moderator)
-    # The moderator check, the count, the page, its comments, their flags, its posts.
-    with django_assert_num_queries(6):
+    # The moderator check, the count, the page, its comments, their flags, their edits
+    # awaiting review, its posts.
+    with django_assert_num_queries(7):
         response = client.get(QUEUE, {"page_size": 200})
     assert response.json()["count"] == 3 * size
 

@@ -252,7 +252,7 @@ def test_the_flag_threshold_is_the_blogs(api_client, post, set_policy):
     assert api_client.post(flag_url, {"reason": "abuse"}, REMOTE_ADDR="10.0.0.1").status_code == 201
     target.refresh_from_db()
     assert target.status == CommentStatus.APPROVED
-    assert api_client.post(flag_url, {"reason": "spam"}, REMOTE_ADDR="10.0.0.2").status_code == 201
+    assert api_client.post(flag_url, {"reason": "spam"}, REMOTE_ADDR="10.0.1.2").status_code == 201
     target.refresh_from_db()
     assert (target.status, target.moderation_reasons) == (CommentStatus.PENDING, ["flagged"])
 
