@@ -6,7 +6,7 @@ from django.db import transaction
 
 from forum.access import comment_lock
 from forum.errors import InvalidInput
-from forum.models import Comment, Flag, Post, RemovalKind
+from forum.models import Comment, CommentRevision, Flag, Post, RemovalKind
 from forum.permissions import AnyUser
 from forum.services import comment_set_state
 from forum.thread_cache import threads_changed
@@ -45,6 +45,8 @@ def author_detach(*, user: AnyUser, mode: str = DetachMode.ANONYMIZE) -> None:
                 removed=True,
                 removal_kind=RemovalKind.AUTHOR,
             )
+        # The earlier versions of the removed text go with it.
+        CommentRevision.objects.filter(comment__in=own).delete()
     threads_changed(post_ids=own.values_list("post_id", flat=True))
     own.update(author=None, author_name="")
     Post.objects.filter(author=user).update(author=None, author_name="")

@@ -4,8 +4,9 @@
 - ``/feeds/blogs/{slug}/comments.atom``: the latest public comments on its published posts;
 - ``/feeds/posts/{id}/comments.atom``: the latest public comments of one published post.
 
-Public means what the thread shows with a body: approved, not removed, on a
-published post (tombstones and held, rejected or spam comments never appear).
+Public means what the thread shows with a body: approved, not removed, under no
+hidden comment (``forum.models.visible_comment_q``), on a published post (tombstones,
+held, rejected or spam comments and the replies under them never appear).
 Each feed costs two queries whatever its size (the blog or post, then the items).
 Responses carry ``Last-Modified`` (the newest entry) and an ``ETag`` (of the body);
 ``If-None-Match`` / ``If-Modified-Since`` get 304.
@@ -21,7 +22,7 @@ from django.utils.cache import get_conditional_response
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.http import parse_http_date_safe
 
-from forum.models import Blog, Comment, CommentStatus, Post, PostStatus
+from forum.models import Blog, Comment, CommentStatus, Post, PostStatus, visible_comment_q
 
 FEED_SIZE = 50
 
@@ -32,6 +33,7 @@ def _absolute(path: str) -> str:
 
 def _public_comments():
     return Comment.objects.filter(
+        visible_comment_q(),
         status=CommentStatus.APPROVED,
         removed_at__isnull=True,
         post__status=PostStatus.PUBLISHED,

@@ -111,3 +111,15 @@ def test_the_public_comment_list_costs_a_constant_number_of_queries(
 ):
     with django_assert_num_queries(2):
         assert api_client.get("/api/comments/?page_size=200").status_code == 200
+
+
+def test_feeds_leave_out_replies_under_a_hidden_comment(api_client, moderator_client, post, branch):
+    middle = branch[1]
+    _decide(moderator_client, middle.pk, "spam")
+    for url in (
+        f"/feeds/posts/{post.pk}/comments.atom",
+        f"/feeds/blogs/{post.blog.slug}/comments.atom",
+    ):
+        body = api_client.get(url).content.decode()
+        assert "top text" in body and "sibling text" in body
+        assert "reply text" not in body and "leaf text" not in body and "middle text" not in body

@@ -164,3 +164,18 @@ def test_revisions_list_costs_a_constant_number_of_queries(
     # the comment, the count, the page (with editors joined), the version before it
     with django_assert_num_queries(4):
         assert moderator_client.get(url + "?page_size=2&page=2").status_code == 200
+
+
+def test_erasing_an_account_with_its_comments_erases_their_versions(
+    user_client, moderator_client, published
+):
+    comment, _reply = published
+    user_client.patch(f"/api/comments/{comment['id']}/", {"body": "forbidden 1"}, format="json")
+    erased = user_client.delete(
+        "/api/accounts/me/",
+        {"password": "correct horse battery", "comments": "remove"},
+        format="json",
+    )
+    assert erased.status_code == 204
+    revisions = moderator_client.get(f"/api/moderation/comments/{comment['id']}/revisions/")
+    assert revisions.json()["results"] == []
