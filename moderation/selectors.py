@@ -170,6 +170,8 @@ def queue_entries(
         parts += [rows(comments, TargetKind.COMMENT), rows(edits, TargetKind.COMMENT, edited_at)]
     if kind in (None, TargetKind.POST):
         parts.append(rows(posts, TargetKind.POST))
+    if not parts:  # a kind nothing in the queue is (bans, policies)
+        parts.append(rows(posts.none(), TargetKind.POST))
     combined = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
     return combined.order_by("queued_at", "kind", "id")
 

@@ -67,6 +67,8 @@ def test_a_policy_change_is_logged_with_the_settings_before_and_after(
             "watched_words": "",
             "close_after_days": "",
             "flag_threshold": policy.flag_threshold,
+            "flag_account_min_age_days": policy.flag_account_min_age_days,
+            "flag_trusted_weight": policy.flag_trusted_weight,
         },
     )
     entry = ModerationAction.objects.get()

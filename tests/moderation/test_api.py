@@ -479,3 +479,11 @@ def test_two_moderators_deciding_at_once_one_wins_the_other_gets_409(
     assert comment.status == {"approve": "approved", "reject": "rejected"}[winner]
     [entry] = ModerationAction.objects.all()
     assert entry.action == winner
+
+
+def test_the_queue_of_a_kind_that_never_waits_is_empty(moderator_client, post):
+    held_at(post, 1)
+    for kind in ("ban", "policy"):
+        response = moderator_client.get(QUEUE, {"kind": kind})
+        assert response.status_code == 200
+        assert response.json()["results"] == []
