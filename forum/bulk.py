@@ -49,6 +49,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from forum import events
+from forum.comment_tree import recount_comments
 from forum.errors import InvalidInput, ServiceError
 from forum.models import (
     Blog,
@@ -491,6 +492,10 @@ def _comments_write(
             record.child_seq = len(replies)
             _number(replies, first=1, prefix=record.path)
         _insert_levels(cursor, new)
+    # ``comment_count`` counts what the public can read: a reply under a hidden
+    # comment is not (forum.models.visible_comment_q), so it is counted from the rows.
+    for post_id in posts:
+        recount_comments(post_id)
 
     for record in new:
         report.by_status["removed" if record.removed else record.status] += 1

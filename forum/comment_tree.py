@@ -117,7 +117,7 @@ _RECOUNT_SQL = (
 )
 
 
-def _recount_comments(post_id: int) -> None:
+def recount_comments(post_id: int) -> None:
     """Count the post's readable comments again. The post row is locked first, in a
     statement of its own, so that the count (a new statement, a new snapshot on
     PostgreSQL) sees every comment whose insert held that lock before."""
@@ -160,7 +160,7 @@ def _apply_visibility(*, comment: Comment, was_public: bool, was_counted: bool) 
     if post_counts:
         Post.objects.filter(pk=comment.post_id).update(**post_counts)
     if recount:
-        _recount_comments(comment.post_id)
+        recount_comments(comment.post_id)
     if post_counts or recount:
         thread_changed(post_id=comment.post_id)
 
