@@ -3,9 +3,10 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, parsers, permissions, serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import Throttled
 from rest_framework.response import Response
 
-from accounts import services
+from accounts import lockout, services
 from accounts.models import User
 from forum.api.throttles import LoginThrottle
 from forum.models import CommentStatus, FlagReason, PostStatus
@@ -174,6 +175,10 @@ class MeView(generics.GenericAPIView):
     permission_classes = [permissions.IsAuthenticated]
     serializer_class = MeSerializer
 
+    def get_throttles(self):
+        # Erasing takes the password: its attempts count like sign-ins.
+        return [LoginThrottle()] if self.request.method == "DELETE" else []
+
     @extend_schema(operation_id="get_me")
     def get(self, request):
         return Response(MeSerializer(request.user).data)
@@ -189,10 +194,13 @@ class MeView(generics.GenericAPIView):
 
     @extend_schema(operation_id="erase_me", request=EraseInputSerializer, responses={204: None})
     def delete(self, request):
-        """Erase the caller's account (the password confirms it)."""
+        """Erase the caller's account (the password confirms it; wrong passwords
+        count towards the sign-in lockout, and a locked account answers 429)."""
         data = EraseInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.user_erase(user=request.user, **data.validated_data)
+        services.user_erase(
+            user=request.user, network=lockout.network_of(request), **data.validated_data
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -226,4 +234,10 @@ class TokenView(ObtainAuthToken):
 
     @extend_schema(operation_id="obtain_token", responses={200: TokenSerializer}, auth=[])
     def post(self, request, *args, **kwargs):
-        return super().post(request, *args, **kwargs)
+        try:
+            return super().post(request, *args, **kwargs)
+        except serializers.ValidationError:
+            wait = lockout.wait_of(request)
+            if wait is not None:  # refused by the lockout (accounts.backends)
+                raise Throttled(wait, detail=lockout.message(wait)) from None
+            raise

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.module_loading import import_string
 
+from accounts import lockout
 from accounts.models import ModeratorMail, User
 from forum.authors import DetachMode, author_detach, author_renamed
 from forum.errors import InvalidInput
@@ -148,15 +149,28 @@ def user_export(*, user: User) -> dict:
 ErasureChoice = DetachMode  # what becomes of the erased account's comments
 
 
-@transaction.atomic
-def user_erase(*, user: User, password: str, comments: str = ErasureChoice.ANONYMIZE) -> None:
+def user_erase(
+    *,
+    user: User,
+    password: str,
+    comments: str = ErasureChoice.ANONYMIZE,
+    network: str = "unknown",
+) -> None:
     """Erase an account. Its comments stay in their threads, either anonymous
     (``anonymize``) or as removed-by-author tombstones (``remove``), so no reply
-    loses its place; then the account itself is deleted."""
-    if not user.check_password(password):
-        raise InvalidInput("The password is not correct.", field="password")
+    loses its place; then the account itself is deleted.
+
+    The password is checked like a sign-in from ``network`` (``accounts.lockout``):
+    a wrong one counts as a failure (outside the erasure's transaction, so it stays
+    counted), and a locked account is refused with ``LockedOut`` (429)."""
     if comments not in ErasureChoice.CHOICES:
         raise InvalidInput(f"Choose one of {', '.join(ErasureChoice.CHOICES)}.", field="comments")
+    lockout.verify_password(user=user, password=password, network=network)
+    _erase(user=user, comments=comments)
+
+
+@transaction.atomic
+def _erase(*, user: User, comments: str) -> None:
     author_detach(user=user, mode=comments)
     for hook in _hooks("ERASE_HOOKS"):
         hook(user=user)

@@ -89,7 +89,8 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, with the failed-password lockout on its login page
+    "accounts.admin_apps.ForumAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -235,6 +236,9 @@ if REPLICA_DATABASES:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
+# Django's backend behind the failed-password lockout (accounts/lockout.py).
+AUTHENTICATION_BACKENDS = ["accounts.backends.LockoutModelBackend"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -359,6 +363,10 @@ _DEFAULT_RATE_LIMITS = {
     # Confirmation mails for reply notifications (nobody may mail-bomb a stranger):
     "confirm_mail_address": "2/hour,5/day",  # per e-mail address
     "confirm_mail_network": "10/hour,30/day",  # per /24 (IPv4) or /64 (IPv6) network
+    # Failed passwords (accounts/lockout.py): when either is full, sign-in is refused,
+    # even with the right password, until the oldest counted failure is that old.
+    "login_failures_account": "5/15min",  # per account name, from anywhere
+    "login_failures_network": "20/15min",  # per client network (IPv4 /24, IPv6 /64)
 }
 RATE_LIMITS = {
     scope: env_list(f"RATE_LIMIT_{scope.upper()}", rates.split(","))

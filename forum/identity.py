@@ -60,3 +60,18 @@ def ip_hash(ip: str) -> str:
 
 def request_ip_hash(request: HttpRequest) -> str:
     return ip_hash(client_ip(request))
+
+
+def network_of(ip: str) -> str:
+    """The network one party is taken to control: the /24 of an IPv4 address, the /64
+    of an IPv6 one (a household's or a host's allocation); ``ip`` itself otherwise."""
+    address = _parse(ip)
+    if address is None:
+        return ip
+    prefix = 24 if address.version == 4 else 64
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def request_network_hash(request: HttpRequest) -> str:
+    """The keyed hash of the client's network (``network_of``)."""
+    return ip_hash(network_of(client_ip(request)))

@@ -345,11 +345,13 @@ class Flag(models.Model):
 
 
 class RateCounter(models.Model):
-    """Hits of one identity within one window of one rate limit (forum.ratelimit),
-    when no Redis is configured. Rows expire with their window."""
+    """The recent hits of one identity under one rate limit (forum.ratelimit), when
+    Redis is not configured or not answering: ``stamps`` holds the times (ms since the
+    epoch, space-separated) of the last ``count`` hits. Rows expire with the limit's span."""
 
     key = models.CharField(max_length=200, primary_key=True)
     count = models.PositiveIntegerField(default=0)
+    stamps = models.TextField(default="", blank=True)
     expires_at = models.DateTimeField(db_index=True)
 
     def __str__(self) -> str:
