@@ -1,10 +1,11 @@
 """Accounts over the API: register, obtain a token, read and change oneself."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, parsers, permissions, serializers, status
+from rest_framework import generics, permissions, serializers, status
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import Throttled
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from accounts import lockout, services
 from accounts.models import User
@@ -230,7 +231,8 @@ class TokenView(ObtainAuthToken):
 
     throttle_classes = [LoginThrottle]
     authentication_classes: list = []
-    parser_classes = [parsers.JSONParser]
+    # DRF's view names its own parsers: take the project's (forum.api.parsers).
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
 
     @extend_schema(operation_id="obtain_token", responses={200: TokenSerializer}, auth=[])
     def post(self, request, *args, **kwargs):

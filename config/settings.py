@@ -295,12 +295,15 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     # JSON bodies only (forum/api/middleware.py refuses others with 415 before any view).
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "forum.api.pagination.PageNumberPagination",
     # JSON whatever DEBUG is (the browsable rendering is /api/docs/).
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON nested deeper than forum.api.parsers.MAX_DEPTH is a 400 before it is parsed.
+    "DEFAULT_PARSER_CLASSES": ["forum.api.parsers.JSONParser"],
+    # OPTIONS introspects no serializer (the thread's refers to itself).
+    "DEFAULT_METADATA_CLASS": "forum.api.metadata.SimpleMetadata",
     "DEFAULT_SCHEMA_CLASS": "forum.api.openapi.ForumAutoSchema",
     "EXCEPTION_HANDLER": "forum.api.error_handlers.exception_handler",
     "PAGE_SIZE": 50,

@@ -86,6 +86,13 @@ def published_post_get(*, post_id: int) -> Post:
     return post
 
 
+def post_is_published(*, post_id: int) -> bool:
+    """Whether the post exists and is published (one indexed query on the primary)."""
+    if not 0 < post_id < 2**63:
+        return False
+    return Post.objects.using("default").filter(pk=post_id, status=PostStatus.PUBLISHED).exists()
+
+
 def post_for_new_comment(*, post_id: int) -> Post:
     """The published post a comment is being added to, in one plain query: no related
     rows (the services and the moderation policy read only its own columns) and no

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import orjson
+from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
@@ -23,12 +24,20 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from forum import thread_cache, thread_page
+from forum import errors, selectors, thread_cache, thread_page
 from forum.api.pagination import PageNumberPagination
 
 CURSOR_PARAM = "cursor"
 REPLIES_LIMIT_PARAM = "replies_limit"
 MAX_REPLIES_LIMIT = 10_000
+
+# The page variants kept in the cache: the first pages by number and the first
+# cursor page, at the default page size, with no replies_limit or one of a few.
+# Any other variant is rendered for its request and not kept, so a post holds at
+# most MAX_CACHED_PAGES pages however many variants are asked for.
+CACHED_PAGES = (1, 2, 3)
+CACHED_REPLIES_LIMITS = (None, 0, 5)
+MAX_CACHED_PAGES = (len(CACHED_PAGES) + 1) * len(CACHED_REPLIES_LIMITS)  # 12
 _CURSOR = re.compile(r"[ab][0-9]{6}")  # after/before + a top-level path
 
 SCHEMA_PARAMETERS = [
@@ -74,9 +83,16 @@ class ThreadQuery:
     replies_limit: int | None
 
     @property
-    def cache_params(self) -> str:
-        where = f"p{self.page}" if self.page is not None else f"a{self.after}b{self.before}"
-        return f"{where}:{self.page_size}:{self.replies_limit}"
+    def cache_params(self) -> str | None:
+        """The page's name in the cache, or ``None`` for a variant not kept there."""
+        first_cursor_page = self.page is None and self.after is None and self.before is None
+        if (
+            (self.page in CACHED_PAGES or first_cursor_page)
+            and self.page_size == settings.REST_FRAMEWORK["PAGE_SIZE"]
+            and self.replies_limit in CACHED_REPLIES_LIMITS
+        ):
+            return f"{'c' if first_cursor_page else self.page}:{self.replies_limit}"
+        return None
 
 
 def encode_cursor(direction: str, path: str) -> str:
@@ -148,37 +164,46 @@ def _links(
     return next_link, previous_link
 
 
-def _etag_matches(request: Request, etag: str) -> bool:
+def _held_etags(request: Request) -> list[str]:
     header = request.headers.get("If-None-Match")
-    if not header:
-        return False
-    held = [tag.removeprefix("W/") for tag in parse_etags(header)]
-    return "*" in held or etag in held
+    return [tag.removeprefix("W/") for tag in parse_etags(header)] if header else []
 
 
 def thread_response(request: Request, post_id: int, paginator: PageNumberPagination):
     """The thread page the request asks for: 200 with the page (from the cache when
     it holds it), or 304 when the caller's ``If-None-Match`` is current."""
     query = parse_query(request, paginator)
-    version = thread_cache.version(post_id)
+    held = _held_etags(request)
+    if "*" in held and not selectors.post_is_published(post_id=post_id):
+        raise NotFound("Post not found.")  # "*" matches only a thread that exists
+    version = thread_cache.current(post_id)
+    created = version is None
+    if created:
+        version = thread_cache.create(post_id)
     url = request.build_absolute_uri()
     etag = thread_cache.etag(post_id, version, url)
-    if _etag_matches(request, etag):
+    if "*" in held or etag in held:
         response = HttpResponseNotModified()
         response["ETag"] = etag
         return response
 
-    key = thread_cache.page_key(post_id, version, query.cache_params)
-    entry = thread_cache.get_page(key)
+    params = query.cache_params
+    key = thread_cache.page_key(post_id, version, params) if params is not None else None
+    entry = thread_cache.get_page(key) if key is not None else None
     if entry is None:
-        thread = thread_page.thread_page(
-            post_id=post_id,
-            page_size=query.page_size,
-            page=query.page,
-            after=query.after,
-            before=query.before,
-            replies_limit=query.replies_limit,
-        )
+        try:
+            thread = thread_page.thread_page(
+                post_id=post_id,
+                page_size=query.page_size,
+                page=query.page,
+                after=query.after,
+                before=query.before,
+                replies_limit=query.replies_limit,
+            )
+        except errors.NotFound:
+            if created:  # no key outlives a request for a post the public cannot read
+                thread_cache.bump(post_id)
+            raise
         entry = (
             thread.count,
             thread.page,
@@ -188,7 +213,8 @@ def thread_response(request: Request, post_id: int, paginator: PageNumberPaginat
             thread.last_path,
             orjson.dumps(thread.results),
         )
-        thread_cache.set_page(key, entry)
+        if key is not None:
+            thread_cache.set_page(key, entry)
 
     next_link, previous_link = _links(url, query, entry, paginator)
     body = b"".join(
