@@ -155,6 +155,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A database that does not answer fails fast (a 503 with Retry-After, forum/api/errors.py)
+# instead of holding the worker.
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = DATABASE_CONNECT_TIMEOUT
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Connections persist here too (CONN_MAX_AGE): SQLite's page cache belongs to the
     # connection, and one reopened per request re-reads every page it needs.
@@ -254,8 +259,18 @@ if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "forum"),
+            # The cache is an optimisation: when Redis is down, reads miss (and come
+            # from the database) and writes are dropped, with a log line, instead of
+            # failing the request; rate limits count in the database meanwhile
+            # (forum/ratelimit.py). Short timeouts: a dead Redis costs little.
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": env_int("CACHE_TIMEOUT_SECONDS", 1),
+                "SOCKET_TIMEOUT": env_int("CACHE_TIMEOUT_SECONDS", 1),
+            },
         }
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 elif CACHE_URL in ("", "locmem://"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 elif CACHE_URL == "dummy://":

@@ -46,9 +46,10 @@ def _new_version() -> str:
     return secrets.token_hex(6)
 
 
-# How long a version lives without a change (a day): a lost version only costs the
-# thread's next reader a render.
-VERSION_SECONDS = 24 * 3600
+# How long a version lives without a change. Short, because a bump made while Redis
+# was unreachable is lost: after an outage a thread's pages and ETags may lag this
+# long at most. A lost version only costs the thread's next reader a render.
+VERSION_SECONDS = 600
 
 
 def current(post_id: int) -> str | None:

@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -45,7 +46,7 @@ class Server:
     def request(
         self, method: str, path: str, body=None, headers: dict[str, str] | None = None
     ) -> Answer:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
         data = json.dumps(body).encode() if body is not None else None
         sent = {"Host": "localhost", **({"Content-Type": "application/json"} if data else {})}
         connection.request(method, path, body=data, headers={**sent, **(headers or {})})
@@ -71,6 +72,7 @@ def gunicorn(env: dict[str, str]) -> Iterator[Server]:
         "LOG_LEVEL": "WARNING",
         **env,
     }
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in the finally below)
     process = subprocess.Popen(  # noqa: S603 (our own application)
         [
             sys.executable,
@@ -87,7 +89,7 @@ def gunicorn(env: dict[str, str]) -> Iterator[Server]:
         cwd=ROOT,
         env=full_env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,  # a file: a pipe nobody reads would fill up and stall the server
     )
     try:
         deadline = time.monotonic() + 30
@@ -97,8 +99,9 @@ def gunicorn(env: dict[str, str]) -> Iterator[Server]:
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
                     raise RuntimeError(
-                        f"gunicorn did not start: {process.stderr.read().decode()[-2000:]}"
+                        f"gunicorn did not start: {log.read().decode()[-2000:]}"
                     ) from None
                 time.sleep(0.1)
         yield Server(port, process)
@@ -109,5 +112,4 @@ def gunicorn(env: dict[str, str]) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if process.stderr:
-            process.stderr.close()
+        log.close()
