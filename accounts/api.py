@@ -2,6 +2,7 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, serializers, status
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import Throttled
 from rest_framework.response import Response
@@ -9,6 +10,7 @@ from rest_framework.settings import api_settings
 
 from accounts import lockout, services
 from accounts.models import User
+from forum.api.inputs import StrictCharField
 from forum.api.throttles import LoginThrottle
 from forum.models import CommentStatus, FlagReason, PostStatus
 from forum.permissions import is_moderator
@@ -41,19 +43,17 @@ class RegisterInputSerializer(serializers.Serializer):
     class Meta:
         ref_name = "Registration"
 
-    username = serializers.CharField(max_length=150)
-    password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
+    username = StrictCharField(max_length=150)
+    password = StrictCharField(max_length=128, write_only=True, trim_whitespace=False)
     email = serializers.EmailField(required=False, allow_blank=True)
-    display_name = serializers.CharField(
-        max_length=80, required=False, allow_blank=True, default=""
-    )
+    display_name = StrictCharField(max_length=80, required=False, allow_blank=True, default="")
 
 
 class MeUpdateInputSerializer(serializers.Serializer):
     class Meta:
         ref_name = "MeUpdate"
 
-    display_name = serializers.CharField(max_length=80, allow_blank=True, required=False)
+    display_name = StrictCharField(max_length=80, allow_blank=True, required=False)
     notify_replies = serializers.BooleanField(
         required=False, help_text="Mail me at my account's address when someone replies to me."
     )
@@ -69,7 +69,7 @@ class EraseInputSerializer(serializers.Serializer):
     class Meta:
         ref_name = "Erasure"
 
-    password = serializers.CharField(max_length=128, trim_whitespace=False)
+    password = StrictCharField(max_length=128, trim_whitespace=False)
     comments = serializers.ChoiceField(
         choices=services.ErasureChoice.CHOICES,
         default=services.ErasureChoice.ANONYMIZE,
@@ -224,6 +224,15 @@ class TokenSerializer(serializers.Serializer):
         ref_name = "Token"
 
 
+class TokenInputSerializer(AuthTokenSerializer):
+    """DRF's, with text fields that take JSON strings only (as the schema says)."""
+
+    username = StrictCharField(label="Username", write_only=True)
+    password = StrictCharField(
+        label="Password", style={"input_type": "password"}, trim_whitespace=False, write_only=True
+    )
+
+
 class TokenView(ObtainAuthToken):
     """``{"username", "password"}`` → ``{"token"}``; send ``Authorization: Bearer <token>``
     (or ``Token <token>``). The same account always gets the same token. Needs no
@@ -231,6 +240,7 @@ class TokenView(ObtainAuthToken):
 
     throttle_classes = [LoginThrottle]
     authentication_classes: list = []
+    serializer_class = TokenInputSerializer
     # DRF's view names its own parsers: take the project's (forum.api.parsers).
     parser_classes = api_settings.DEFAULT_PARSER_CLASSES
 

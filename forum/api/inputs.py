@@ -7,6 +7,7 @@ from django.conf import settings
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
+from forum.api.filters import MAX_ID  # a database id (bigint)
 from forum.models import FlagReason
 
 
@@ -24,6 +25,16 @@ class StrictCharField(serializers.CharField):
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An IntegerField that takes JSON integers only: ``"1"``, ``1.0`` and ``true``
+    are refused, as the OpenAPI document's ``type: integer`` says."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
             self.fail("invalid")
         return super().to_internal_value(data)
 
@@ -62,7 +73,7 @@ class CommentCreateInput(serializers.Serializer):
         ref_name = "NewComment"
 
     body = _comment_text()
-    parent = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    parent = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_ID)
     author_name = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=80)
     # Reply notifications for posters without an account (forum/subscriptions.py).
     email = serializers.EmailField(required=False, allow_blank=True, write_only=True)
