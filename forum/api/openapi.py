@@ -70,19 +70,7 @@ _WRITES = {"429": "Throttled: retry after Retry-After seconds."}
 _BODIES = {"415": "Unsupported media type: the body must be JSON (Content-Type: application/json)."}
 
 
-# Database ids: what a path's {id} can name (anything else is a 404).
-ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
-
-
 class ForumAutoSchema(AutoSchema):
-    def _get_parameters(self):
-        parameters = super()._get_parameters()
-        for parameter in parameters:
-            schema = parameter.get("schema", {})
-            if parameter.get("in") == "path" and schema.get("type") == "integer":
-                parameter["schema"] = {**schema, **ID_SCHEMA}
-        return parameters
-
     def _declares_delete_body(self) -> bool:
         """A DELETE whose view declares a body (``extend_schema(request=...)``, e.g.
         erasing one's account with the password): left to itself, drf-spectacular

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('forum', '0006_repeat_check_indexes'),
+        ('forum', '0007_event_log'),
     ]
 
     operations = [
