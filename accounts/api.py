@@ -224,8 +224,11 @@ class TokenSerializer(serializers.Serializer):
         ref_name = "Token"
 
 
-class TokenInputSerializer(AuthTokenSerializer):
+class TokenRequestSerializer(AuthTokenSerializer):
     """DRF's, with text fields that take JSON strings only (as the schema says)."""
+
+    class Meta:
+        ref_name = "Credentials"
 
     username = StrictCharField(label="Username", write_only=True)
     password = StrictCharField(
@@ -240,7 +243,7 @@ class TokenView(ObtainAuthToken):
 
     throttle_classes = [LoginThrottle]
     authentication_classes: list = []
-    serializer_class = TokenInputSerializer
+    serializer_class = TokenRequestSerializer
     # DRF's view names its own parsers: take the project's (forum.api.parsers).
     parser_classes = api_settings.DEFAULT_PARSER_CLASSES
 

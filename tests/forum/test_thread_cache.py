@@ -6,6 +6,7 @@ for. Checked in Redis, the production cache, through the API."""
 import pytest
 from django.urls import reverse
 
+from forum import posts
 from forum.api.thread import MAX_CACHED_PAGES
 from forum.models import PostStatus
 from tests.factories import PostFactory, make_comment
@@ -52,8 +53,7 @@ def test_unpublishing_a_post_drops_its_version(
     etag = api_client.get(thread_url(thread.pk))["ETag"]
     assert shared_redis.keys("thread:*")
     with django_capture_on_commit_callbacks(execute=True):
-        thread.status = PostStatus.REJECTED
-        thread.save()
+        posts.post_set_status(post=posts.post_lock(post_id=thread.pk), status=PostStatus.REJECTED)
     assert shared_redis.keys("thread:v:*") == []
     response = api_client.get(thread_url(thread.pk), headers={"If-None-Match": etag})
     assert response.status_code == 404
