@@ -228,7 +228,7 @@ class TokenRequestSerializer(AuthTokenSerializer):
     """DRF's, with text fields that take JSON strings only (as the schema says)."""
 
     class Meta:
-        ref_name = "Credentials"
+        ref_name = "AuthToken"  # the component's name before (clients use it)
 
     username = StrictCharField(label="Username", write_only=True)
     password = StrictCharField(
