@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('forum', '0007_event_log'),
+        ('forum', '0008_import_sources'),
     ]
 
     operations = [
