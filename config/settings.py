@@ -377,6 +377,8 @@ _DEFAULT_RATE_LIMITS = {
     "comment_new_account": "1/30s",  # accounts younger than NEW_ACCOUNT_DAYS
     "write_anon": "10/min,50/hour",  # flags and guest posts, per IP
     "write_user": "30/min",
+    "vote_anon": "30/min,300/hour",  # votes, per IP hash, callers without an account
+    "vote_user": "60/min,600/hour",  # votes, per account
     "login": "6/min",  # token and registration attempts, per IP
     # Confirmation mails for reply notifications (nobody may mail-bomb a stranger):
     "confirm_mail_address": "2/hour,5/day",  # per e-mail address

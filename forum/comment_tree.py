@@ -113,6 +113,11 @@ def _apply_visibility(*, comment: Comment, was_public: bool, was_counted: bool) 
     """
     now_counted = _counts_toward_post(status=comment.status, removed=comment.is_removed)
     post_counts = {}
+    if comment.pinned_at is not None and not now_counted:
+        # A pin is for a published comment (forum.votes): hidden or removed, it ends.
+        comment.pinned_at = None
+        Comment.objects.filter(pk=comment.pk).update(pinned_at=None)
+        post_counts["pinned_count"] = F("pinned_count") - 1
     if now_counted != was_counted:
         post_counts["comment_count"] = F("comment_count") + (1 if now_counted else -1)
     node, node_was_public = comment, was_public

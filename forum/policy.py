@@ -61,6 +61,10 @@ class OpenPolicy:
         (None: flags never do)."""
         return settings.FORUM["FLAG_HIDE_THRESHOLD"]
 
+    def downvotes_allowed(self, post: Post) -> bool:
+        """Whether readers may vote comments on ``post`` down (up-votes always)."""
+        return True
+
 
 @cache
 def _policy_class(dotted_path: str) -> type:

@@ -46,6 +46,11 @@ COMMENT_COLUMNS = (
     "created_at",
     "edited_at",
     "reply_count",
+    "body_format",
+    "score",
+    "votes_up",
+    "votes_down",
+    "pinned_at",
 )
 
 
@@ -174,6 +179,11 @@ def comment_as_dict(row: Mapping[str, Any], tz: datetime.tzinfo | None = None) -
         "created_at": iso_datetime(row["created_at"], tz),
         "edited_at": iso_datetime(row["edited_at"], tz),
         "reply_count": row["reply_count"],
+        "format": row["body_format"],
+        "score": row["score"],
+        "votes_up": row["votes_up"],
+        "votes_down": row["votes_down"],
+        "pinned": row["pinned_at"] is not None,
     }
 
 

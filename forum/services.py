@@ -32,6 +32,7 @@ from forum.models import (
     Post,
     PostStatus,
     RemovalKind,
+    TextFormat,
 )
 from forum.permissions import AnyUser, is_moderator
 from forum.policy import (
@@ -54,9 +55,12 @@ from forum.posts import (  # noqa: F401
     post_update,
     posts_delete,
 )
-from forum.rendering import render_text
-from forum.text import clean_name, clean_text
+from forum.rendering import render
+from forum.text import check_format, clean_name, clean_text
 from forum.thread_cache import thread_changed, threads_changed  # noqa: F401
+
+# Votes and pins live in forum.votes.
+from forum.votes import comment_pin_set, my_votes, vote_cast  # noqa: F401
 
 # --- comments ----------------------------------------------------------------
 
@@ -73,8 +77,12 @@ def comment_create(
     import_key: str | None = None,
     ip_hash: str = "",
     issue_edit_token: bool = False,
+    body_format: str = TextFormat.PLAIN,
 ) -> Comment:
     """Add a comment to ``post``, as a reply to ``parent`` when given.
+
+    ``body_format`` is how the body is written: ``plain`` (default) or ``markdown``
+    (``forum.rendering.render``).
 
     ``author`` (a logged-in user) is shown under their display name; otherwise
     ``author_name`` is the name the poster chose, and no name means anonymous.
@@ -95,6 +103,7 @@ def comment_create(
     if post.status != PostStatus.PUBLISHED:
         raise NotFound("This post is not published.")
     body = clean_text(body, field="body", max_length=settings.FORUM["COMMENT_MAX_LENGTH"])
+    body_format = check_format(body_format)
     if author is not None and author.is_authenticated:
         author_name = author.public_name
     else:
@@ -110,7 +119,7 @@ def comment_create(
         if parent.depth + 1 > max_depth:
             raise InvalidInput(f"Replies may nest at most {max_depth} levels deep.", field="parent")
 
-    body_html = render_text(body)  # once: the policy counts its links too
+    body_html = render(body, body_format)  # once: the policy counts its links too
     reasons: tuple[str, ...] = ()
     if status is None:
         submission = Submission(
@@ -140,6 +149,7 @@ def comment_create(
         author_name=author_name,
         body=body,
         body_html=body_html,
+        body_format=body_format,
         status=status,
         created_at=created_at or timezone.now(),
         import_key=import_key,
@@ -237,9 +247,11 @@ def comment_update(
     user: AnyUser = None,
     edit_token: str | None = None,
     comment: Comment | None = None,
+    body_format: str | None = None,
 ) -> Comment:
     """Its author (or a moderator) rewrites the comment ``comment_id`` (or
-    ``comment``: it is read again, locked, either way).
+    ``comment``: it is read again, locked, either way), in ``body_format`` when
+    given (else in the format it was written in).
 
     Access as ``forum.access.comment_access`` decides (404 for a comment the caller
     cannot see, 403 for one they may not change). The new text goes back through
@@ -250,6 +262,8 @@ def comment_update(
     if comment.is_removed:
         raise Conflict("This comment was removed and can no longer be edited.")
     body = clean_text(body, field="body", max_length=settings.FORUM["COMMENT_MAX_LENGTH"])
+    if body_format is not None:
+        comment.body_format = check_format(body_format)
     was_approved = comment.status == CommentStatus.APPROVED
     with tracking_visibility(comment):
         _rewrite(comment=comment, body=body, user=user)
@@ -260,7 +274,7 @@ def comment_update(
 
 def _rewrite(*, comment: Comment, body: str, user: AnyUser) -> None:
     comment.body = body
-    comment.body_html = render_text(body)  # once: the policy counts its links too
+    comment.body_html = render(body, comment.body_format)  # once: the policy counts links
     comment.edited_at = timezone.now()
     if not is_moderator(user) and comment.status == CommentStatus.APPROVED:
         decision = decide_comment_status(
@@ -276,7 +290,16 @@ def _rewrite(*, comment: Comment, body: str, user: AnyUser) -> None:
         )
         comment.status = decision.status
         comment.moderation_reasons = list(decision.reasons)
-    comment.save(update_fields=["body", "body_html", "edited_at", "status", "moderation_reasons"])
+    comment.save(
+        update_fields=[
+            "body",
+            "body_html",
+            "body_format",
+            "edited_at",
+            "status",
+            "moderation_reasons",
+        ]
+    )
     if comment.is_public:  # the public sees the new text (a hidden one: _apply_visibility)
         thread_changed(post_id=comment.post_id)
 

@@ -516,6 +516,7 @@ class BlogPolicyAdmin(admin.ModelAdmin):
         "watched_words",
         "close_after_days",
         "flag_threshold",
+        "allow_downvotes",
     )
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:

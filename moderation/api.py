@@ -193,6 +193,7 @@ class CommentDecisionSerializer(serializers.Serializer):
     moderation_reasons = serializers.ListField(
         child=serializers.CharField(), source="comment.moderation_reasons"
     )
+    pinned = serializers.BooleanField(source="comment.is_pinned")
     changed = serializers.BooleanField(
         help_text="False when the comment was in the requested state already."
     )
@@ -218,7 +219,8 @@ class PostDecisionSerializer(serializers.Serializer):
 
 
 class CommentDecisionView(generics.GenericAPIView):
-    """Decide on a comment: ``approve``, ``reject``, ``spam``, ``remove`` or ``restore``.
+    """Decide on a comment: ``approve``, ``reject``, ``spam``, ``remove``, ``restore``,
+    ``pin`` or ``unpin`` (at most three pinned per post: 409 beyond).
 
     Repeating a decision whose result already holds answers 200 with
     ``changed: false``; an action that does not apply to the comment's current

@@ -71,6 +71,9 @@ class BlogPolicy(models.Model):
         default=default_flag_threshold,
         help_text="Open flags from distinct readers that take an approved comment down for review.",
     )
+    allow_downvotes = models.BooleanField(
+        default=True, help_text="Readers may vote comments down as well as up."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -119,6 +122,8 @@ class ActionKind(models.TextChoices):
     BAN = "ban", "Ban"
     LIFT = "lift", "Lift a ban"
     POLICY = "policy", "Change the policy"
+    PIN = "pin", "Pin"
+    UNPIN = "unpin", "Unpin"
 
 
 class ModerationAction(models.Model):

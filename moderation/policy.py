@@ -146,6 +146,9 @@ class BlogModerationPolicy(OpenPolicy):
     def flag_threshold(self, post: Post) -> int | None:
         return services.blog_policy_get_or_create(blog_id=post.blog_id).flag_threshold
 
+    def downvotes_allowed(self, post: Post) -> bool:
+        return services.blog_policy_get_or_create(blog_id=post.blog_id).allow_downvotes
+
     @staticmethod
     def _is_trusted(policy: BlogPolicy, submission: Submission) -> bool:
         if policy.trust_after == 0:

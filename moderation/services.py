@@ -31,12 +31,17 @@ Comment states (the log's ``from_state``/``to_state``: the status, or ``removed`
              by readers' flags
     restore  removed (by a moderator)            approved    not removed
     hold     approved, rejected, spam            pending     pending
+    pin      approved top-level (3 per post)     pinned      pinned
+    unpin    pinned                              unpinned    not pinned
 
 Any other combination is a ``Conflict``; in particular the status verbs refuse
 removed comments (restore first). ``approve`` and ``restore`` clear the comment's
 ``moderation_reasons``. A removed comment stays ``approved``: a tombstone while it
-has visible replies. Guest posts: ``publish`` pending → published
-(with the blog's next ``guest_number``), ``reject`` pending → rejected.
+has visible replies. ``pin``/``unpin`` log ``unpinned``/``pinned`` as their
+states, leave flags open and the status alone (``forum.votes.comment_pin_set``: at
+most three per post, 409 beyond; a pin ends when its comment is hidden).
+Guest posts: ``publish`` pending → published (with the blog's next
+``guest_number``), ``reject`` pending → rejected.
 
 ``hold`` returns a decided comment to the queue (undoing a decision,
 ``moderation.casework.action_undo``); it keeps the comment's reasons, or gives it
@@ -66,6 +71,7 @@ from forum.permissions import MODERATORS_GROUP, AnyUser
 from forum.policy import FLAGGED_REASON
 from forum.services import (
     comment_lock,
+    comment_pin_set,
     comment_set_state,
     flags_resolve,
     post_lock,
@@ -149,6 +155,7 @@ _POLICY_FIELDS = {
     "watched_words",
     "close_after_days",
     "flag_threshold",
+    "allow_downvotes",
 }
 
 
@@ -215,6 +222,10 @@ class CommentRule:
     holds: Callable[[Comment], bool]  # the action's target state is the current one
     allowed: Callable[[Comment], bool]  # the action applies from the current state
     apply: Callable[[Comment, User, str], None]
+    # The states the log records (default: the status, or removed), and whether the
+    # decision closes the comment's open flags.
+    state: Callable[[Comment], str] | None = None
+    resolves_flags: bool = True
 
 
 def _status_is(*statuses: str) -> Callable[[Comment], bool]:
@@ -257,6 +268,21 @@ def _hold(comment: Comment, actor: User, reason: str) -> None:
     comment_set_state(comment=comment, status=_PENDING, moderation_reasons=reasons)
 
 
+def _pin_state(comment: Comment) -> str:
+    return "pinned" if comment.pinned_at is not None else "unpinned"
+
+
+def _pinnable(comment: Comment) -> bool:
+    return comment.parent_id is None and _status_is(_APPROVED)(comment)
+
+
+def _set_pin(pinned: bool) -> Callable:
+    def apply(comment: Comment, actor: User, reason: str) -> None:
+        comment_pin_set(comment=comment, pinned=pinned)
+
+    return apply
+
+
 # The one table of comment decisions: an action and its rule (the states table above).
 COMMENT_ACTIONS: dict[str, CommentRule] = {
     ActionKind.APPROVE: CommentRule(
@@ -289,12 +315,28 @@ COMMENT_ACTIONS: dict[str, CommentRule] = {
         allowed=_status_is(_APPROVED, _REJECTED, _SPAM),
         apply=_hold,
     ),
+    ActionKind.PIN: CommentRule(
+        holds=lambda c: c.pinned_at is not None,
+        allowed=_pinnable,
+        apply=_set_pin(True),
+        state=_pin_state,
+        resolves_flags=False,
+    ),
+    ActionKind.UNPIN: CommentRule(
+        holds=lambda c: c.pinned_at is None,
+        allowed=lambda c: True,
+        apply=_set_pin(False),
+        state=_pin_state,
+        resolves_flags=False,
+    ),
 }
 
 
 def _comment_conflict(verb: str, comment: Comment, *, message: str = "") -> Conflict:
     if not message:
-        if comment.is_removed and comment.removal_kind == RemovalKind.AUTHOR:
+        if verb == ActionKind.PIN and comment.parent_id is not None:
+            message = "Only top-level comments can be pinned."
+        elif comment.is_removed and comment.removal_kind == RemovalKind.AUTHOR:
             message = f"Cannot {verb} this comment: its author removed it."
         elif comment.is_removed:
             message = f"Cannot {verb} this comment: it is removed (restore it first)."
@@ -311,6 +353,8 @@ EVENT_OF_ACTION = {
     ActionKind.REMOVE: "comment.removed",
     ActionKind.RESTORE: "comment.restored",
     ActionKind.HOLD: "comment.held",  # back in the queue: moderators hear of it again
+    ActionKind.PIN: "comment.pinned",
+    ActionKind.UNPIN: "comment.unpinned",
 }
 
 
@@ -344,11 +388,13 @@ def comment_decide(
     if not rule.allowed(comment):
         raise _comment_conflict(action, comment)
 
-    from_state = comment_state(comment)
     reasons_before = list(comment.moderation_reasons)
+    state = rule.state or comment_state
+    from_state = state(comment)
     rule.apply(comment, actor, reason)
     now = timezone.now()
-    flags_resolve(comment=comment, at=now)
+    if rule.resolves_flags:
+        flags_resolve(comment=comment, at=now)
     action_row = ModerationAction.objects.create(
         actor=actor,
         created_at=now,
@@ -356,7 +402,7 @@ def comment_decide(
         comment=comment,
         action=action,
         from_state=from_state,
-        to_state=comment_state(comment),
+        to_state=state(comment),
         reason=reason,
         details={"reasons": reasons_before},
     )
@@ -400,6 +446,10 @@ comment_restore = _comment_verb(ActionKind.RESTORE, "Undo a moderator's removal.
 comment_hold = _comment_verb(
     ActionKind.HOLD, "Return an approved, rejected or spam comment to the queue (pending)."
 )
+comment_pin = _comment_verb(
+    ActionKind.PIN, "Pin a published top-level comment: first on page 1 (3 per post at most)."
+)
+comment_unpin = _comment_verb(ActionKind.UNPIN, "Unpin a comment.")
 
 
 def _post_conflict(verb: str, post: Post) -> Conflict:

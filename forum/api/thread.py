@@ -29,6 +29,7 @@ from forum.api.pagination import PageNumberPagination
 
 CURSOR_PARAM = "cursor"
 REPLIES_LIMIT_PARAM = "replies_limit"
+SORT_PARAM = "sort"
 MAX_REPLIES_LIMIT = 10_000
 
 # The page variants kept in the cache: the first pages by number and the first
@@ -37,18 +38,32 @@ MAX_REPLIES_LIMIT = 10_000
 # most MAX_CACHED_PAGES pages however many variants are asked for.
 CACHED_PAGES = (1, 2, 3)
 CACHED_REPLIES_LIMITS = (None, 0, 5)
-MAX_CACHED_PAGES = (len(CACHED_PAGES) + 1) * len(CACHED_REPLIES_LIMITS)  # 12
-_CURSOR = re.compile(r"[ab][0-9]{6}")  # after/before + a top-level path
+# ... under each sort: 4 pages x 3 replies_limits x 3 sorts.
+MAX_CACHED_PAGES = (len(CACHED_PAGES) + 1) * len(CACHED_REPLIES_LIMITS) * len(thread_page.SORTS)  # 36
+# after/before, the sort (none: oldest; n: newest; t<score>.: top) and a top-level path.
+_CURSOR = re.compile(r"([ab])(?:(n)|t(-?[0-9]{1,10})\.)?([0-9]{6})")
+_SORT_LETTER = {None: "oldest", "n": "newest"}
+
+SORT_PARAMETER = OpenApiParameter(
+    SORT_PARAM,
+    str,
+    enum=list(thread_page.SORTS),
+    description="The order of the top-level comments: `oldest` first (the default), "
+    "`newest` first, or `top` (score, then oldest first). Replies are always oldest "
+    "first under their parent. Pinned comments come first on page 1 under every sort.",
+)
 
 SCHEMA_PARAMETERS = [
     OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The post's id."),
+    SORT_PARAMETER,
     OpenApiParameter(
         CURSOR_PARAM,
         str,
         description="Page by cursor instead of by number: an opaque value from the "
         "`next` or `previous` link of a cursor page. An empty `cursor=` asks for the "
         "first page; the links of a cursor page are cursors again. Cursors stay valid "
-        "while the thread grows. A malformed cursor is 404.",
+        "while the thread grows. A cursor names its sort: one made under another `sort`, "
+        "or a malformed one, is 404.",
     ),
     OpenApiParameter(
         REPLIES_LIMIT_PARAM,
@@ -81,6 +96,7 @@ class ThreadQuery:
     before: str | None
     page_size: int
     replies_limit: int | None
+    sort: str = thread_page.DEFAULT_SORT
 
     @property
     def cache_params(self) -> str | None:
@@ -91,25 +107,48 @@ class ThreadQuery:
             and self.page_size == settings.REST_FRAMEWORK["PAGE_SIZE"]
             and self.replies_limit in CACHED_REPLIES_LIMITS
         ):
-            return f"{'c' if first_cursor_page else self.page}:{self.replies_limit}"
+            params = f"{'c' if first_cursor_page else self.page}:{self.replies_limit}"
+            # The default order keeps the keys it always had.
+            return params if self.sort == thread_page.DEFAULT_SORT else f"{params}:{self.sort}"
         return None
 
 
-def encode_cursor(direction: str, path: str) -> str:
-    return base64.urlsafe_b64encode(f"{direction}{path}".encode()).rstrip(b"=").decode()
+def encode_cursor(direction: str, path: str, sort: str = "oldest", score: int | None = 0) -> str:
+    """A cursor: direction (``a``fter, ``b``efore), the sort, the position."""
+    if sort == "newest":
+        text = f"{direction}n{path}"
+    elif sort == "top":
+        text = f"{direction}t{score}.{path}"
+    else:
+        text = f"{direction}{path}"
+    return base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
 
 
-def decode_cursor(value: str) -> tuple[str | None, str | None]:
-    """(after, before) from a cursor; (None, None) for the empty cursor (page one)."""
+def decode_cursor(value: str, sort: str = "oldest") -> tuple[str | None, str | None]:
+    """(after, before) from a cursor; (None, None) for the empty cursor (page one).
+    A cursor of another sort is refused like a malformed one."""
     if not value:
         return None, None
     try:
         text = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("ascii")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise NotFound("Invalid cursor.") from None
-    if not _CURSOR.fullmatch(text):
+    match = _CURSOR.fullmatch(text)
+    if not match:
         raise NotFound("Invalid cursor.")
-    return (text[1:], None) if text[0] == "a" else (None, text[1:])
+    direction, newest, score, path = match.groups()
+    named = "top" if score is not None else _SORT_LETTER[newest]
+    if named != sort:
+        raise NotFound("Invalid cursor: it was made for another sort.")
+    key = f"{int(score)}.{path}" if score is not None else path
+    return (key, None) if direction == "a" else (None, key)
+
+
+def parse_sort(request: Request) -> str:
+    sort = request.query_params.get(SORT_PARAM) or thread_page.DEFAULT_SORT
+    if sort not in thread_page.SORTS:
+        raise ValidationError({SORT_PARAM: [f"One of: {', '.join(thread_page.SORTS)}."]})
+    return sort
 
 
 def parse_query(request: Request, paginator: PageNumberPagination) -> ThreadQuery:
@@ -126,9 +165,10 @@ def parse_query(request: Request, paginator: PageNumberPagination) -> ThreadQuer
             raise ValidationError(
                 {REPLIES_LIMIT_PARAM: [f"An integer from 0 to {MAX_REPLIES_LIMIT} is required."]}
             )
+    sort = parse_sort(request)
     if CURSOR_PARAM in params:
-        after, before = decode_cursor(params[CURSOR_PARAM])
-        return ThreadQuery(None, after, before, page_size, replies_limit)
+        after, before = decode_cursor(params[CURSOR_PARAM], sort)
+        return ThreadQuery(None, after, before, page_size, replies_limit, sort)
     raw_page = params.get(paginator.page_query_param) or "1"
     if raw_page in paginator.last_page_strings:
         page: int | Literal["last"] = "last"
@@ -137,20 +177,23 @@ def parse_query(request: Request, paginator: PageNumberPagination) -> ThreadQuer
             page = int(raw_page)
         except ValueError:
             raise NotFound("Invalid page.") from None
-    return ThreadQuery(page, None, None, page_size, replies_limit)
+    return ThreadQuery(page, None, None, page_size, replies_limit, sort)
 
 
 def _links(
     url: str, query: ThreadQuery, entry: tuple, paginator: PageNumberPagination
 ) -> tuple[str | None, str | None]:
-    _count, number, has_next, has_previous, first_path, last_path, _results = entry
+    _count, number, has_next, has_previous, first_path, last_path, _results = entry[:7]
+    first_score, last_score = entry[7:9] if len(entry) > 7 else (None, None)
     next_link = previous_link = None
     if number is None:  # by cursor
         base = remove_query_param(url, paginator.page_query_param)
         if has_next and last_path is not None:
-            next_link = replace_query_param(base, CURSOR_PARAM, encode_cursor("a", last_path))
+            cursor = encode_cursor("a", last_path, query.sort, last_score)
+            next_link = replace_query_param(base, CURSOR_PARAM, cursor)
         if has_previous and first_path is not None:
-            previous_link = replace_query_param(base, CURSOR_PARAM, encode_cursor("b", first_path))
+            cursor = encode_cursor("b", first_path, query.sort, first_score)
+            previous_link = replace_query_param(base, CURSOR_PARAM, cursor)
         return next_link, previous_link
     page_param = paginator.page_query_param
     if has_next:
@@ -199,6 +242,7 @@ def thread_response(request: Request, post_id: int, paginator: PageNumberPaginat
                 after=query.after,
                 before=query.before,
                 replies_limit=query.replies_limit,
+                sort=query.sort,
             )
         except errors.NotFound:
             if created:  # no key outlives a request for a post the public cannot read
@@ -213,6 +257,8 @@ def thread_response(request: Request, post_id: int, paginator: PageNumberPaginat
             thread.last_path,
             orjson.dumps(thread.results),
         )
+        if query.sort == "top":
+            entry += (thread.first_score, thread.last_score)
         if key is not None:
             thread_cache.set_page(key, entry)
 

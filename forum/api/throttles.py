@@ -70,6 +70,14 @@ class WriteThrottle(ScopedThrottle):
     user_scopes = ("write_user",)
 
 
+class VoteThrottle(ScopedThrottle):
+    """Votes: their own scopes, so voting never eats into a reader's comment or flag
+    allowance."""
+
+    anonymous_scopes = ("vote_anon",)
+    user_scopes = ("vote_user",)
+
+
 class LoginThrottle(ScopedThrottle):
     """Password attempts (token, registration), per IP whoever the caller is."""
 

@@ -1,6 +1,7 @@
 """The fields API.md promises on a comment (plus body_html), shared by the tests."""
 
-COMMENT_FIELDS = {
+# API v1 (API.md): never dropped or renamed.
+V1_COMMENT_FIELDS = {
     "id",
     "post",
     "parent",
@@ -16,3 +17,8 @@ COMMENT_FIELDS = {
     "edited_at",
     "reply_count",
 }
+
+# Added by issue 16 (votes, pins, formats): new fields only.
+READER_FIELDS = {"format", "score", "votes_up", "votes_down", "pinned"}
+
+COMMENT_FIELDS = V1_COMMENT_FIELDS | READER_FIELDS
