@@ -9,8 +9,13 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from accounts import lockout, services
+from accounts import selectors as account_selectors
 from accounts.models import User
-from forum.api.inputs import StrictCharField
+from forum import selectors as forum_selectors
+from forum.api.inputs import StrictCharField, validated
+from forum.api.openapi import NOT_FOUND
+from forum.api.pagination import PageNumberPagination
+from forum.api.serializers import CommentSerializer
 from forum.api.throttles import LoginThrottle
 from forum.models import CommentStatus, FlagReason, PostStatus
 from forum.permissions import is_moderator
@@ -32,6 +37,7 @@ class MeSerializer(serializers.ModelSerializer):
             "is_moderator",
             "notify_replies",
             "moderator_mail",
+            "profile_hidden",
         ]
         read_only_fields = fields
 
@@ -63,6 +69,10 @@ class MeUpdateInputSerializer(serializers.Serializer):
         help_text="Moderators: a mail per item entering the queue (immediate), one an hour "
         "(hourly), or none.",
     )
+    profile_hidden = serializers.BooleanField(
+        required=False,
+        help_text="Hide my public profile (GET /api/users/{username}/ and my comment list).",
+    )
 
 
 class EraseInputSerializer(serializers.Serializer):
@@ -84,6 +94,7 @@ class EraseInputSerializer(serializers.Serializer):
 class _ExportAccountSerializer(serializers.Serializer):
     username = serializers.CharField()
     display_name = serializers.CharField()
+    profile_hidden = serializers.BooleanField()
     email = serializers.CharField(help_text="Empty when no address was given.")
     date_joined = serializers.DateTimeField()
     last_login = serializers.DateTimeField(allow_null=True)
@@ -133,6 +144,15 @@ class _ExportFlagSerializer(serializers.Serializer):
         ref_name = "ExportFlag"
 
 
+class _ExportVoteSerializer(serializers.Serializer):
+    comment = serializers.IntegerField()
+    value = serializers.IntegerField(help_text="1 or -1.")
+    created_at = serializers.DateTimeField()
+
+    class Meta:
+        ref_name = "ExportVote"
+
+
 class AccountExportSerializer(serializers.Serializer):
     """Describes ``accounts.services.user_export`` for the schema (the view sends the
     service's dict as it is)."""
@@ -141,6 +161,7 @@ class AccountExportSerializer(serializers.Serializer):
     comments = _ExportCommentSerializer(many=True, help_text="Oldest first.")
     posts = _ExportPostSerializer(many=True, help_text="Guest posts submitted from the account.")
     flags = _ExportFlagSerializer(many=True)
+    votes = _ExportVoteSerializer(many=True, help_text="Votes cast from the account.")
 
     class Meta:
         ref_name = "AccountExport"
@@ -256,3 +277,77 @@ class TokenView(ObtainAuthToken):
             if wait is not None:  # refused by the lockout (accounts.backends)
                 raise Throttled(wait, detail=lockout.message(wait)) from None
             raise
+
+
+# --- public profiles ---------------------------------------------------------------
+
+
+class ProfileSerializer(serializers.Serializer):
+    username = serializers.CharField(read_only=True)
+    display_name = serializers.CharField(read_only=True, source="public_name")
+    joined = serializers.DateTimeField(read_only=True, source="date_joined")
+    comment_count = serializers.IntegerField(
+        read_only=True,
+        source="public_comment_count",
+        help_text="Public comments on published posts.",
+    )
+    guest_post_count = serializers.IntegerField(
+        read_only=True, help_text="Published guest posts submitted from this account."
+    )
+    is_moderator = serializers.BooleanField(read_only=True, source="moderates")
+
+
+class ProfileView(generics.GenericAPIView):
+    """An account's public profile. 404 for no such account and for one whose owner
+    hides it (``PATCH /api/accounts/me/ {"profile_hidden": true}``); anonymous and
+    named posters without an account have none. One query."""
+
+    permission_classes = [permissions.AllowAny]
+    serializer_class = ProfileSerializer
+
+    @extend_schema(responses={200: ProfileSerializer, 404: NOT_FOUND})
+    def get(self, request, username: str):
+        return Response(ProfileSerializer(account_selectors.profile_get(username=username)).data)
+
+
+class ProfileCommentsView(generics.ListAPIView):
+    """An account's public comments on published posts, newest first, paginated
+    (three queries whatever the page). 404 as for the profile."""
+
+    permission_classes = [permissions.AllowAny]
+    serializer_class = CommentSerializer
+    pagination_class = PageNumberPagination
+    filter_backends: list = []
+
+    @extend_schema(responses={200: CommentSerializer(many=True), 404: NOT_FOUND})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        user = account_selectors.profile_user(username=self.kwargs["username"])
+        return forum_selectors.author_public_comments(author_id=user.pk)
+
+
+class RepliesInput(serializers.Serializer):
+    since = serializers.DateTimeField(
+        required=False, help_text="Only replies written after this time (ISO 8601)."
+    )
+
+
+class MyRepliesView(generics.ListAPIView):
+    """Public replies to the caller's comments, newest first, paginated; ``since``
+    keeps those written after a time ("new since my last visit"). Replies to
+    oneself are left out."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = CommentSerializer
+    pagination_class = PageNumberPagination
+    filter_backends: list = []
+
+    @extend_schema(parameters=[RepliesInput], responses={200: CommentSerializer(many=True)})
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        data = validated(RepliesInput, self.request.query_params)
+        return forum_selectors.replies_to(user_id=self.request.user.pk, since=data.get("since"))

@@ -65,11 +65,16 @@ def user_update(
     display_name: str | None = None,
     notify_replies: bool | None = None,
     moderator_mail: str | None = None,
+    profile_hidden: bool | None = None,
 ) -> User:
     """Change the caller's settings that are given: the display name (and the name
     shown on what they wrote), reply mail (``notify_replies``), moderation mail
-    (``moderator_mail``: immediate, hourly digest or none)."""
+    (``moderator_mail``: immediate, hourly digest or none), and whether the public
+    profile is hidden (``profile_hidden``)."""
     fields = []
+    if profile_hidden is not None:
+        user.profile_hidden = profile_hidden
+        fields.append("profile_hidden")
     if notify_replies is not None:
         user.notify_replies = notify_replies
         fields.append("notify_replies")
@@ -115,6 +120,7 @@ def user_export(*, user: User) -> dict:
         "account": {
             "username": user.username,
             "display_name": user.display_name,
+            "profile_hidden": user.profile_hidden,
             "email": user.email,
             "date_joined": user.date_joined.isoformat(),
             "last_login": user.last_login.isoformat() if user.last_login else None,
@@ -139,6 +145,10 @@ def user_export(*, user: User) -> dict:
         "flags": [
             {"comment": f.comment_id, "reason": f.reason, "note": f.note}
             for f in user.flags.order_by("created_at")
+        ],
+        "votes": [
+            {"comment": v.comment_id, "value": v.value, "created_at": v.created_at.isoformat()}
+            for v in user.votes.order_by("created_at")
         ],
     }
     for hook in _hooks("EXPORT_HOOKS"):

@@ -188,9 +188,12 @@ def guest_post_submit(
     author_name: str,
     email: str = "",
     body_format: str = TextFormat.PLAIN,
+    author: AnyUser = None,
 ) -> Post:
     """A reader submits a guest blog. It waits, ``pending``, for review; the
-    submitter gets a token (``post.issued_edit_token``) to follow it."""
+    submitter gets a token (``post.issued_edit_token``) to follow it. A logged-in
+    ``author`` is recorded (their profile counts it once published); the name shown
+    is the one given either way."""
     name = clean_name(author_name)
     if not name:
         raise InvalidInput("This field may not be blank.", field="author_name")
@@ -205,6 +208,7 @@ def guest_post_submit(
     )
     post.issued_edit_token, post.edit_token_hash = tokens.new_token()
     post.submitter_email = email
-    post.save(update_fields=["edit_token_hash", "submitter_email"])
+    post.author = author if author is not None and author.is_authenticated else None
+    post.save(update_fields=["edit_token_hash", "submitter_email", "author"])
     events.record("guest_post.submitted", post=post)
     return post

@@ -25,6 +25,7 @@ from forum.models import (
     POST_TABLE,
     Blog,
     Comment,
+    CommentStatus,
     Post,
     PostStatus,
     public_comment_q,
@@ -190,3 +191,33 @@ def comment_as_dict(row: Mapping[str, Any], tz: datetime.tzinfo | None = None) -
 def comment_row(comment: Comment) -> dict[str, Any]:
     """A model instance as the row ``comment_as_dict`` reads."""
     return {column: getattr(comment, column) for column in COMMENT_COLUMNS}
+
+
+def author_public_comments(*, author_id: int) -> QuerySet[Comment]:
+    """An account's public comments on published posts, newest first (tombstones
+    left out: they show nothing of the author). Only the columns the comment shape
+    reads."""
+    return (
+        Comment.objects.filter(
+            author_id=author_id,
+            status=CommentStatus.APPROVED,
+            removed_at__isnull=True,
+            post__status=PostStatus.PUBLISHED,
+        )
+        .only(*COMMENT_COLUMNS)
+        .order_by("-created_at", "-id")
+    )
+
+
+def replies_to(*, user_id: int, since: datetime.datetime | None = None) -> QuerySet[Comment]:
+    """Public replies to the account's comments on published posts (its own replies
+    to itself left out), newest first; with ``since``, only those written after it."""
+    queryset = Comment.objects.filter(
+        public_comment_q(),
+        removed_at__isnull=True,
+        parent__author_id=user_id,
+        post__status=PostStatus.PUBLISHED,
+    ).exclude(author_id=user_id)
+    if since is not None:
+        queryset = queryset.filter(created_at__gt=since)
+    return queryset.only(*COMMENT_COLUMNS).order_by("-created_at", "-id")

@@ -227,6 +227,7 @@ class GuestPostCreateView(generics.GenericAPIView):
             author_name=data["author_name"],
             email=data.get("email", ""),
             body_format=data["format"],
+            author=request.user,
         )
         return Response(GuestPostSerializer(post).data, status=status.HTTP_201_CREATED)
 
