@@ -128,14 +128,16 @@ def comment_pin_set(*, comment: Comment, pinned: bool) -> bool:
     if pinned == (comment.pinned_at is not None):
         return False
     post = post_lock(post_id=comment.post_id)
+    state = {"status": comment.status, "removed": comment.is_removed}
     if pinned:
         if comment.parent_id is not None:
-            raise Conflict("Only top-level comments can be pinned.")
+            raise Conflict("Only top-level comments can be pinned.", extra=state)
         if comment.status != CommentStatus.APPROVED or comment.is_removed:
-            raise Conflict("Only published comments can be pinned.")
+            raise Conflict("Only published comments can be pinned.", extra=state)
         if post.pinned_count >= MAX_PINNED_PER_POST:
             raise Conflict(
-                f"This post has {MAX_PINNED_PER_POST} pinned comments already; unpin one first."
+                f"This post has {MAX_PINNED_PER_POST} pinned comments already; unpin one first.",
+                extra=state,
             )
     comment.pinned_at = timezone.now() if pinned else None
     Comment.objects.filter(pk=comment.pk).update(pinned_at=comment.pinned_at)
