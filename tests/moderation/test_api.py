@@ -255,6 +255,7 @@ def test_a_decision_answers_the_new_state_and_whether_it_changed(moderator_clien
         "removed": False,
         "removal_kind": None,
         "moderation_reasons": [],
+        "pinned": False,
         "changed": True,
         "log_entry": entry.pk,
     }
