@@ -10,6 +10,7 @@ faster. ``forum.api.thread`` caches and sends the pages.
 import datetime
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 from django.db import connection
@@ -45,15 +46,7 @@ class UtcTextFormatter:
         self.hours: dict[str, tuple[str, str] | None] = {}
 
     def _hour(self, key: str) -> tuple[str, str] | None:
-        start = datetime.datetime.fromisoformat(key + ":00:00").replace(tzinfo=datetime.UTC)
-        local = start.astimezone(self.tz)
-        offset = local.utcoffset()
-        end = (start + datetime.timedelta(seconds=3599, microseconds=999_999)).astimezone(self.tz)
-        if offset is None or offset != end.utcoffset() or offset.total_seconds() % 3600:
-            return None
-        text = local.isoformat()  # YYYY-MM-DDTHH:00:00+HH:MM
-        suffix = text[19:]
-        return text[:13], "Z" if suffix == "+00:00" else suffix
+        return _hour_parts(self.tz, key)
 
     def __call__(self, raw: str | None) -> str | None:
         if raw is None:
@@ -73,6 +66,22 @@ class UtcTextFormatter:
         if value.tzinfo is None:
             value = value.replace(tzinfo=datetime.UTC)
         return iso_datetime(value, self.tz)
+
+
+@lru_cache(maxsize=65_536)
+def _hour_parts(tz: datetime.tzinfo, key: str) -> tuple[str, str] | None:
+    """(local ``YYYY-MM-DDTHH``, offset) of the UTC hour ``key`` in ``tz``, or None
+    (the slow way): shared by every page a process renders, since a page in another
+    order than the default (``sort=top``) spans many hours of the thread."""
+    start = datetime.datetime.fromisoformat(key + ":00:00").replace(tzinfo=datetime.UTC)
+    local = start.astimezone(tz)
+    offset = local.utcoffset()
+    end = (start + datetime.timedelta(seconds=3599, microseconds=999_999)).astimezone(tz)
+    if offset is None or offset != end.utcoffset() or offset.total_seconds() % 3600:
+        return None
+    text = local.isoformat()  # YYYY-MM-DDTHH:00:00+HH:MM
+    suffix = text[19:]
+    return text[:13], "Z" if suffix == "+00:00" else suffix
 
 
 @dataclass(frozen=True)
@@ -510,19 +519,25 @@ def _path_after(path: str) -> str:
 
 
 def _subtrees_sql(count: int, replies_limit: int | None) -> str:
-    """The public comments of ``count`` top-level subtrees (one path range each, an
-    index seek each), in path order, each row ending with its top-level path."""
-    columns = _row_columns() + f", substr(path, 1, {PATH_STEP_WIDTH})"
-    ranges = " OR ".join(["(post_id = %s AND path >= %s AND path < %s)"] * count)
-    where = f"({ranges}) AND {PUBLIC_COMMENT_SQL}"
+    """The public comments of ``count`` top-level subtrees, subtree after subtree in
+    the order given, each in path order: a small table of (place, path range) joined
+    to the ``(post, path)`` index, one range seek per subtree."""
+    ranges = " UNION ALL ".join(
+        ["SELECT %s AS place, %s AS low, %s AS high"] + ["SELECT %s, %s, %s"] * (count - 1)
+    )
+    joined = (
+        f"({ranges}) AS ranges JOIN {COMMENT_TABLE} ON post_id = %s "
+        f"AND path >= low AND path < high WHERE {PUBLIC_COMMENT_SQL}"
+    )
+    columns = _row_columns()
     if replies_limit is None:
-        return f"SELECT {columns} FROM {COMMENT_TABLE} WHERE {where} ORDER BY path"  # noqa: S608
+        return f"SELECT {columns} FROM {joined} ORDER BY place, path"  # noqa: S608
     if replies_limit == 0:
-        return f"SELECT {columns} FROM {COMMENT_TABLE} WHERE {where} AND depth = 0 ORDER BY path"  # noqa: S608
+        return f"SELECT {columns} FROM {joined} AND depth = 0 ORDER BY place, path"  # noqa: S608
     return (
-        f"SELECT {columns} FROM (SELECT *, ROW_NUMBER() OVER ("  # noqa: S608
-        f"PARTITION BY substr(path, 1, {PATH_STEP_WIDTH}) ORDER BY path) AS place "
-        f"FROM {COMMENT_TABLE} WHERE {where}) AS numbered WHERE place <= %s ORDER BY path"
+        f"SELECT {columns} FROM (SELECT {COMMENT_TABLE}.*, place, ROW_NUMBER() OVER ("  # noqa: S608
+        f"PARTITION BY place ORDER BY path) AS rank FROM {joined}) AS numbered "
+        "WHERE rank <= %s ORDER BY place, path"
     )
 
 
@@ -531,17 +546,13 @@ def _subtrees(
 ) -> list[dict[str, Any]]:
     """The nested comments under the top-level ``paths``, in the order given."""
     params: list[Any] = []
-    for path in paths:
-        params += [post_id, path, _path_after(path)]
+    for place, path in enumerate(paths):
+        params += [place, path, _path_after(path)]
+    params.append(post_id)
     if replies_limit:
         params.append(replies_limit + 1)
     cursor.execute(_subtrees_sql(len(paths), replies_limit), params)
-    rows = cursor.fetchall()
-    rank = {path: place for place, path in enumerate(paths)}
-    top_rank = {row[0]: rank[row[-1]] for row in rows if row[1] is None}
-    results = _nest([row[:-1] for row in rows], post_id, timezone.get_current_timezone())
-    results.sort(key=lambda node: top_rank[node["id"]])
-    return results
+    return _nest(cursor.fetchall(), post_id, timezone.get_current_timezone())
 
 
 def _sorted_page(
@@ -604,7 +615,16 @@ def _sorted_page(
             sort=sort,
             pinned=pinned,
         )
-    results = _subtrees(cursor, post_id=post_id, paths=paths, replies_limit=replies_limit)
+    if sort == "newest" and not pins:
+        # Consecutive in path order: one range, as for the default order, reversed.
+        low, high = keys[-1][0], _path_after(keys[0][0])
+        params: list[Any] = [post_id, low, high]
+        if replies_limit:
+            params.append(replies_limit + 1)
+        cursor.execute(_thread_rows_sql(bounded=True, replies_limit=replies_limit), params)
+        results = _nest(cursor.fetchall(), post_id, timezone.get_current_timezone())[::-1]
+    else:
+        results = _subtrees(cursor, post_id=post_id, paths=paths, replies_limit=replies_limit)
     first = keys[0] if keys else (None, None)
     last = keys[-1] if keys else (None, None)
     return ThreadPage(
