@@ -520,20 +520,31 @@ def _path_after(path: str) -> str:
 
 def _subtrees_sql(count: int, replies_limit: int | None) -> str:
     """The public comments of ``count`` top-level subtrees, subtree after subtree in
-    the order given, each in path order: a small table of (place, path range) joined
-    to the ``(post, path)`` index, one range seek per subtree."""
+    the order given, each in path order: a small table of (place, path range), and
+    for each range one seek of the ``(post, path)`` index.
+
+    PostgreSQL reads each range in a LATERAL subquery, so that it seeks the index per
+    range (it cannot see the ranges' bounds when it plans, and would otherwise scan
+    the post's rows or start parallel workers, either costing more than the read);
+    the ranges are a VALUES list there. SQLite's planner seeks per range by itself."""
+    columns = _row_columns()
+    public = f"post_id = %s AND path >= low AND path < high AND {PUBLIC_COMMENT_SQL}"
+    if replies_limit == 0:
+        public += " AND depth = 0"
+    if connection.vendor == "postgresql":
+        values = ", ".join(["(%s, %s, %s)"] * count)
+        limit = " LIMIT %s" if replies_limit else ""
+        return (
+            f"SELECT {columns} FROM (VALUES {values}) AS ranges (place, low, high) "  # noqa: S608
+            f"CROSS JOIN LATERAL (SELECT * FROM {COMMENT_TABLE} WHERE {public} "
+            f"ORDER BY path{limit}) AS subtree ORDER BY place, path"
+        )
     ranges = " UNION ALL ".join(
         ["SELECT %s AS place, %s AS low, %s AS high"] + ["SELECT %s, %s, %s"] * (count - 1)
     )
-    joined = (
-        f"({ranges}) AS ranges JOIN {COMMENT_TABLE} ON post_id = %s "
-        f"AND path >= low AND path < high WHERE {PUBLIC_COMMENT_SQL}"
-    )
-    columns = _row_columns()
-    if replies_limit is None:
+    joined = f"({ranges}) AS ranges JOIN {COMMENT_TABLE} ON {public}"
+    if not replies_limit:
         return f"SELECT {columns} FROM {joined} ORDER BY place, path"  # noqa: S608
-    if replies_limit == 0:
-        return f"SELECT {columns} FROM {joined} AND depth = 0 ORDER BY place, path"  # noqa: S608
     return (
         f"SELECT {columns} FROM (SELECT {COMMENT_TABLE}.*, place, ROW_NUMBER() OVER ("  # noqa: S608
         f"PARTITION BY place ORDER BY path) AS rank FROM {joined}) AS numbered "
@@ -550,7 +561,7 @@ def _subtrees(
         params += [place, path, _path_after(path)]
     params.append(post_id)
     if replies_limit:
-        params.append(replies_limit + 1)
+        params.append(replies_limit + 1)  # the LIMIT per range, or the rank
     cursor.execute(_subtrees_sql(len(paths), replies_limit), params)
     return _nest(cursor.fetchall(), post_id, timezone.get_current_timezone())
 
