@@ -39,7 +39,9 @@ MAX_REPLIES_LIMIT = 10_000
 CACHED_PAGES = (1, 2, 3)
 CACHED_REPLIES_LIMITS = (None, 0, 5)
 # ... under each sort: 4 pages x 3 replies_limits x 3 sorts.
-MAX_CACHED_PAGES = (len(CACHED_PAGES) + 1) * len(CACHED_REPLIES_LIMITS) * len(thread_page.SORTS)  # 36
+MAX_CACHED_PAGES = (
+    (len(CACHED_PAGES) + 1) * len(CACHED_REPLIES_LIMITS) * len(thread_page.SORTS)
+)  # 36
 # after/before, the sort (none: oldest; n: newest; t<score>.: top) and a top-level path.
 _CURSOR = re.compile(r"([ab])(?:(n)|t(-?[0-9]{1,10})\.)?([0-9]{6})")
 _SORT_LETTER = {None: "oldest", "n": "newest"}

@@ -265,3 +265,23 @@ def test_a_pinned_comment_removed_loses_its_pin(api_client, moderator_client, sc
     post = Post.objects.get(pk=scored[0].post_id)
     assert post.pinned_count == 0
     assert tops(api_client.get(thread_url(post.pk))) == ["t0", "t1", "t3", "t4"]
+
+
+@pytest.mark.thread_cache
+def test_each_sort_is_cached_apart_and_a_vote_retires_the_pages(
+    api_client, user_client, post, django_capture_on_commit_callbacks
+):
+    first = make_comment(post, body="first")
+    second = make_comment(post, body="second")
+    url = thread_url(post.pk)
+    oldest = api_client.get(url)
+    top = api_client.get(url, {"sort": "top"})
+    assert oldest["ETag"] != top["ETag"]
+    assert api_client.get(url, {"sort": "top"}, HTTP_IF_NONE_MATCH=top["ETag"]).status_code == 304
+    with django_capture_on_commit_callbacks(execute=True):
+        user_client.post(f"/api/comments/{second.pk}/vote/", {"value": 1}, format="json")
+    again = api_client.get(url, {"sort": "top"}, HTTP_IF_NONE_MATCH=top["ETag"])
+    assert again.status_code == 200
+    assert tops(again) == ["second", "first"]
+    assert tops(api_client.get(url)) == ["first", "second"]
+    assert first.pk
