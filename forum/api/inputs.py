@@ -107,6 +107,9 @@ class StrictIntegerChoice(serializers.IntegerField):
 
 
 class VoteInput(serializers.Serializer):
+    class Meta:
+        ref_name = "NewVote"
+
     value = StrictIntegerChoice(
         min_value=-1, max_value=1, help_text="1: up, -1: down, 0: take my vote back."
     )
