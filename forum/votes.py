@@ -32,7 +32,7 @@ from forum.models import (
     PostStatus,
     Vote,
 )
-from forum.permissions import AnyUser
+from forum.permissions import AnyUser, bypasses_moderation
 from forum.policy import get_policy
 from forum.posts import post_lock
 from forum.thread_cache import thread_changed
@@ -67,8 +67,9 @@ def vote_cast(*, comment_id: int, value: int, user: AnyUser, ip_hash: str) -> Vo
     """Set the caller's vote on a public comment to ``value`` (1, -1; 0 takes it back).
 
     404 for a comment the public cannot see (or a removed one), 403 for one's own
-    comment and for a down-vote where the blog's policy has them off
-    (``downvotes_allowed``). Voting the same again changes nothing.
+    comment, for a reader the policy refuses (``check_can_vote``: a ban on the blog)
+    and for a down-vote where the blog's policy has them off (``downvotes_allowed``).
+    Voting the same again changes nothing.
     """
     if type(value) is not int or value not in VOTE_VALUES:
         raise InvalidInput("A vote is 1, -1 or 0.", field="value")
@@ -80,6 +81,8 @@ def vote_cast(*, comment_id: int, value: int, user: AnyUser, ip_hash: str) -> Vo
         raise NotFound("No such comment.")
     if _is_own(comment, user=user, ip_hash=ip_hash):
         raise NotPermitted("You cannot vote on your own comment.")
+    if not bypasses_moderation(user):
+        get_policy().check_can_vote(post=comment.post, user=user, ip_hash=ip_hash)
     if value == -1 and not get_policy().downvotes_allowed(comment.post):
         raise NotPermitted("Down-votes are off on this blog.")
 

@@ -181,3 +181,16 @@ def test_an_account_export_holds_its_votes(user_client, comment):
     vote(user_client, comment, 1)
     exported = user_client.get("/api/accounts/me/export/").json()
     assert [(v["comment"], v["value"]) for v in exported["votes"]] == [(comment.pk, 1)]
+
+
+@pytest.mark.moderation_policy
+def test_a_reader_banned_from_the_blog_does_not_vote_there(
+    user, user_client, blog, post, moderator
+):
+    from moderation import services as moderation_services
+
+    comment = make_comment(post, body="Vote on me.", author=moderator)
+    moderation_services.ban_create(blog=blog, actor=moderator, user=user, reason="troll")
+    refused = vote(user_client, comment, 1)
+    assert refused.status_code == 403
+    assert counters(comment) == (0, 0, 0)
