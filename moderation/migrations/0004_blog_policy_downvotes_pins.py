@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('forum', '0009_readers_votes_sorts_pins_formats'),
+        ('forum', '0010_readers_votes_sorts_pins_formats'),
         ('moderation', '0003_desk_audit_and_notes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

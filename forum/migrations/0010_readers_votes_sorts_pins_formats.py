@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('forum', '0008_import_sources'),
+        ('forum', '0009_rate_counter_sliding_log'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
