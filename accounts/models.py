@@ -23,6 +23,9 @@ class User(AbstractUser):
         default=ModeratorMail.IMMEDIATE,
     )
 
+    # Hide the public profile (GET /api/users/{username}/ and its comments: 404).
+    profile_hidden = models.BooleanField(default=False)
+
     class Meta(AbstractUser.Meta):
         constraints = [
             models.CheckConstraint(

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.module_loading import import_string
 
+from accounts import lockout
 from accounts.models import ModeratorMail, User
 from forum.authors import DetachMode, author_detach, author_renamed
 from forum.errors import InvalidInput
@@ -68,11 +69,16 @@ def user_update(
     display_name: str | None = None,
     notify_replies: bool | None = None,
     moderator_mail: str | None = None,
+    profile_hidden: bool | None = None,
 ) -> User:
     """Change the caller's settings that are given: the display name (and the name
     shown on what they wrote), reply mail (``notify_replies``), moderation mail
-    (``moderator_mail``: immediate, hourly digest or none)."""
+    (``moderator_mail``: immediate, hourly digest or none), and whether the public
+    profile is hidden (``profile_hidden``)."""
     fields = []
+    if profile_hidden is not None:
+        user.profile_hidden = profile_hidden
+        fields.append("profile_hidden")
     if notify_replies is not None:
         user.notify_replies = notify_replies
         fields.append("notify_replies")
@@ -118,6 +124,7 @@ def user_export(*, user: User) -> dict:
         "account": {
             "username": user.username,
             "display_name": user.display_name,
+            "profile_hidden": user.profile_hidden,
             "email": user.email,
             "date_joined": user.date_joined.isoformat(),
             "last_login": user.last_login.isoformat() if user.last_login else None,
@@ -143,6 +150,10 @@ def user_export(*, user: User) -> dict:
             {"comment": f.comment_id, "reason": f.reason, "note": f.note}
             for f in user.flags.order_by("created_at")
         ],
+        "votes": [
+            {"comment": v.comment_id, "value": v.value, "created_at": v.created_at.isoformat()}
+            for v in user.votes.order_by("created_at")
+        ],
     }
     for hook in _hooks("EXPORT_HOOKS"):
         export.update(hook(user=user))
@@ -152,15 +163,28 @@ def user_export(*, user: User) -> dict:
 ErasureChoice = DetachMode  # what becomes of the erased account's comments
 
 
-@transaction.atomic
-def user_erase(*, user: User, password: str, comments: str = ErasureChoice.ANONYMIZE) -> None:
+def user_erase(
+    *,
+    user: User,
+    password: str,
+    comments: str = ErasureChoice.ANONYMIZE,
+    network: str = "unknown",
+) -> None:
     """Erase an account. Its comments stay in their threads, either anonymous
     (``anonymize``) or as removed-by-author tombstones (``remove``), so no reply
-    loses its place; then the account itself is deleted."""
-    if not user.check_password(password):
-        raise InvalidInput("The password is not correct.", field="password")
+    loses its place; then the account itself is deleted.
+
+    The password is checked like a sign-in from ``network`` (``accounts.lockout``):
+    a wrong one counts as a failure (outside the erasure's transaction, so it stays
+    counted), and a locked account is refused with ``LockedOut`` (429)."""
     if comments not in ErasureChoice.CHOICES:
         raise InvalidInput(f"Choose one of {', '.join(ErasureChoice.CHOICES)}.", field="comments")
+    lockout.verify_password(user=user, password=password, network=network)
+    _erase(user=user, comments=comments)
+
+
+@transaction.atomic
+def _erase(*, user: User, comments: str) -> None:
     author_detach(user=user, mode=comments)
     for hook in _hooks("ERASE_HOOKS"):
         hook(user=user)

@@ -28,6 +28,8 @@ RATE_LIMIT_SCOPES = (
     "COMMENT_USER",
     "COMMENT_NEW_ACCOUNT",
     "WRITE_ANON",
+    "VOTE_ANON",
+    "VOTE_USER",
     "WRITE_USER",
     "LOGIN",
 )

@@ -14,7 +14,9 @@ Shapes (top-level comments oldest first, replies under them):
   ``FORUM["MAX_COMMENT_DEPTH"]``, mostly as chains (reply to the latest reply).
 
 About 3% of comments are pending, 1% spam and 1% removed by their authors (shown as
-tombstones while they have visible replies); 5% were edited. Bodies are real seed
+tombstones while they have visible replies); 5% were edited. Votes: most comments have
+none, some a few, a handful many (a long tail), down-votes rarer than up-votes, so
+``sort=top`` has ties and a spread like a real thread's. Bodies are real seed
 comments (with their pre-rendered HTML); a fifth of the comments are anonymous.
 
 The loader bypasses ``forum.services`` (one bulk insert per thread: COPY on
@@ -33,7 +35,7 @@ from pathlib import Path
 
 from bench.common import DATA_DIR, ROOT, emit, log
 
-GEN_VERSION = 2
+GEN_VERSION = 3  # 3: readers' votes (score, votes_up, votes_down)
 SHAPES = ("flat", "two", "deep")
 SIZES = (100, 1_000, 10_000, 100_000)
 BLOG_SLUG = "bench"
@@ -53,6 +55,8 @@ class Node:
     status: str = "approved"
     removed_at: datetime.datetime | None = None
     edited_at: datetime.datetime | None = None
+    votes_up: int = 0
+    votes_down: int = 0
     children: list["Node"] = field(default_factory=list)
     reply_count: int = 0
     id: int = 0
@@ -158,6 +162,12 @@ def build_thread(
             node.created_at = node.created_at.replace(microsecond=rng.randrange(1, 1_000_000))
         else:
             node.created_at = node.created_at.replace(microsecond=0)
+    votes = random.Random(f"votes:{shape}:{size}:{seed}")  # apart: the tree stays as it was
+    for node in ordered:
+        if votes.random() < 0.4:
+            node.votes_up = min(int(votes.paretovariate(1.2)), 5_000)
+        if votes.random() < 0.15:
+            node.votes_down = min(int(votes.paretovariate(1.5)), 1_000)
     for node in reversed(ordered):  # children before parents: reply_count bottom-up
         node.reply_count = sum(1 for child in node.children if child.is_public)
     return ordered
@@ -213,6 +223,9 @@ def load_thread(post, nodes: list[Node], pool: list[tuple[str, str]]) -> None:
             created_at=dt(node.created_at),
             edited_at=dt(node.edited_at),
             reply_count=node.reply_count,
+            votes_up=node.votes_up,
+            votes_down=node.votes_down,
+            score=node.votes_up - node.votes_down,
         )
         return [values[c] for c in columns]
 

@@ -89,7 +89,8 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, with the failed-password lockout on its login page
+    "accounts.admin_apps.ForumAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -154,6 +155,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# A database that does not answer fails fast (a 503 with Retry-After, forum/api/errors.py)
+# instead of holding the worker.
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = DATABASE_CONNECT_TIMEOUT
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Connections persist here too (CONN_MAX_AGE): SQLite's page cache belongs to the
     # connection, and one reopened per request re-reads every page it needs.
@@ -235,6 +241,9 @@ if REPLICA_DATABASES:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
+# Django's backend behind the failed-password lockout (accounts/lockout.py).
+AUTHENTICATION_BACKENDS = ["accounts.backends.LockoutModelBackend"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -250,8 +259,18 @@ if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "forum"),
+            # The cache is an optimisation: when Redis is down, reads miss (and come
+            # from the database) and writes are dropped, with a log line, instead of
+            # failing the request; rate limits count in the database meanwhile
+            # (forum/ratelimit.py). Short timeouts: a dead Redis costs little.
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": env_int("CACHE_TIMEOUT_SECONDS", 1),
+                "SOCKET_TIMEOUT": env_int("CACHE_TIMEOUT_SECONDS", 1),
+            },
         }
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 elif CACHE_URL in ("", "locmem://"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 elif CACHE_URL == "dummy://":
@@ -291,12 +310,15 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     # JSON bodies only (forum/api/middleware.py refuses others with 415 before any view).
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "forum.api.pagination.PageNumberPagination",
     # JSON whatever DEBUG is (the browsable rendering is /api/docs/).
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON nested deeper than forum.api.parsers.MAX_DEPTH is a 400 before it is parsed.
+    "DEFAULT_PARSER_CLASSES": ["forum.api.parsers.JSONParser"],
+    # OPTIONS introspects no serializer (the thread's refers to itself).
+    "DEFAULT_METADATA_CLASS": "forum.api.metadata.SimpleMetadata",
     "DEFAULT_SCHEMA_CLASS": "forum.api.openapi.ForumAutoSchema",
     "EXCEPTION_HANDLER": "forum.api.error_handlers.exception_handler",
     "PAGE_SIZE": 50,
@@ -355,10 +377,16 @@ _DEFAULT_RATE_LIMITS = {
     "comment_new_account": "1/30s",  # accounts younger than NEW_ACCOUNT_DAYS
     "write_anon": "10/min,50/hour",  # flags and guest posts, per IP
     "write_user": "30/min",
+    "vote_anon": "30/min,300/hour",  # votes, per IP hash, callers without an account
+    "vote_user": "60/min,600/hour",  # votes, per account
     "login": "6/min",  # token and registration attempts, per IP
     # Confirmation mails for reply notifications (nobody may mail-bomb a stranger):
     "confirm_mail_address": "2/hour,5/day",  # per e-mail address
     "confirm_mail_network": "10/hour,30/day",  # per /24 (IPv4) or /64 (IPv6) network
+    # Failed passwords (accounts/lockout.py): when either is full, sign-in is refused,
+    # even with the right password, until the oldest counted failure is that old.
+    "login_failures_account": "5/15min",  # per account name, from anywhere
+    "login_failures_network": "20/15min",  # per client network (IPv4 /24, IPv6 /64)
 }
 RATE_LIMITS = {
     scope: env_list(f"RATE_LIMIT_{scope.upper()}", rates.split(","))

@@ -145,6 +145,11 @@ def _apply_visibility(*, comment: Comment, was_public: bool, was_counted: bool) 
     """
     now_counted = _counts_toward_post(status=comment.status, removed=comment.is_removed)
     post_counts = {}
+    if comment.pinned_at is not None and not now_counted:
+        # A pin is for a published comment (forum.votes): hidden or removed, it ends.
+        comment.pinned_at = None
+        Comment.objects.filter(pk=comment.pk).update(pinned_at=None)
+        post_counts["pinned_count"] = F("pinned_count") - 1
     recount = now_counted != was_counted or comment.is_public != was_public
     node, node_was_public = comment, was_public
     while node.is_public != node_was_public:

@@ -11,7 +11,8 @@ rewrites the log, and readers load what still exists when they handle an event.
 Kinds (``KINDS``): ``comment.published`` (created approved, or approved by a
 moderator), ``comment.held`` (created held, edited back into the queue, or taken
 down by readers' flags), ``comment.removed`` (by its author or a moderator),
-``comment.rejected``, ``comment.spam``, ``comment.restored``, ``post.published``,
+``comment.rejected``, ``comment.spam``, ``comment.restored``, ``comment.pinned``,
+``comment.unpinned`` (a moderator's pin, forum.votes), ``post.published``,
 ``post.rejected``, ``guest_post.submitted``, ``blog.imported`` (one per imported
 file, ``forum.bulk``: its ``ImportRecord`` id, format, source and counts). ``data``
 holds what the change alone knows (a moderator's reason, the reasons a comment was
@@ -31,6 +32,8 @@ KINDS = (
     "comment.rejected",
     "comment.spam",
     "comment.restored",
+    "comment.pinned",
+    "comment.unpinned",
     "post.published",
     "post.rejected",
     "guest_post.submitted",

@@ -62,29 +62,25 @@ def request_ip_hash(request: HttpRequest) -> str:
     return ip_hash(client_ip(request))
 
 
-# The network a client's address belongs to, for counting people (flags): one
-# household or office, one phone operator's customer, one VPS range. An IPv6 /64
-# is what one customer is given; an IPv4 /24 is the usual smallest routed block.
-IPV4_NETWORK_PREFIX = 24
-IPV6_NETWORK_PREFIX = 64
-
-
 def network_of(ip: str) -> str:
-    """The network (``a.b.c.0/24`` or ``x:x:x:x::/64``) of the address ``ip``; an
-    IPv4 address written as IPv6 (``::ffff:a.b.c.d``) is the IPv4 one."""
+    """The network one party is taken to control: the /24 of an IPv4 address, the /64
+    of an IPv6 one (a household's or a host's allocation); ``ip`` itself otherwise. An
+    IPv4 address written as IPv6 (``::ffff:a.b.c.d``) is the IPv4 one, so both spellings
+    fall in the same network (bans and flag counting, ``forum.flags``)."""
     address = _parse(ip)
     if address is None:
-        return "unknown"
+        return ip
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
-    prefix = IPV4_NETWORK_PREFIX if address.version == 4 else IPV6_NETWORK_PREFIX
+    prefix = 24 if address.version == 4 else 64
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
 def network_hash(ip: str) -> str:
     """Keyed hash of the network of ``ip`` (``network_of``), like ``ip_hash``."""
-    return ip_hash("net:" + network_of(ip))
+    return ip_hash(network_of(ip))
 
 
 def request_network_hash(request: HttpRequest) -> str:
+    """The keyed hash of the client's network (``network_of``)."""
     return network_hash(client_ip(request))

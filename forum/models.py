@@ -62,6 +62,18 @@ class Blog(models.Model):
         return self.name
 
 
+class TextFormat(models.TextChoices):
+    """How a body is written (``forum.rendering.render``): plain text, or a small
+    CommonMark subset."""
+
+    PLAIN = "plain", "Plain text"
+    MARKDOWN = "markdown", "Markdown"
+
+
+# At most this many pinned comments per post (also a check constraint on Post).
+MAX_PINNED_PER_POST = 3
+
+
 class PostStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     PENDING = "pending", "Pending review"
@@ -81,6 +93,9 @@ class Post(models.Model):
     body = models.TextField()
     # Rendered once at write time (forum.rendering), so reads never render.
     body_html = models.TextField(blank=True)
+    body_format = models.CharField(
+        max_length=8, choices=TextFormat.choices, default=TextFormat.PLAIN
+    )
     status = models.CharField(max_length=16, choices=PostStatus.choices, default=PostStatus.DRAFT)
     published_at = models.DateTimeField(null=True, blank=True)
     author = models.ForeignKey(
@@ -106,6 +121,10 @@ class Post(models.Model):
     top_level_count = models.PositiveIntegerField(default=0)
     # Last path step handed to a top-level comment of this post.
     top_seq = models.PositiveIntegerField(default=0)
+    # Pinned comments of this post (all public, top-level: a pin ends when its comment
+    # is hidden, forum.comment_tree). Kept by forum.votes' pin verbs, at most
+    # MAX_PINNED_PER_POST (a check constraint).
+    pinned_count = models.PositiveSmallIntegerField(default=0)
     import_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
     # Where an imported post was published before (its URL); imports match posts by it.
     source_url = models.CharField(max_length=500, blank=True)
@@ -131,6 +150,13 @@ class Post(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=PostStatus.values), name="post_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(body_format__in=TextFormat.values), name="post_body_format_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(pinned_count__gte=0, pinned_count__lte=MAX_PINNED_PER_POST),
+                name="post_pinned_count_at_most_3",
             ),
         ]
         indexes = [
@@ -200,6 +226,9 @@ class Comment(models.Model):
     author_name = models.CharField(max_length=80, blank=True)
     body = models.TextField()
     body_html = models.TextField(blank=True)
+    body_format = models.CharField(
+        max_length=8, choices=TextFormat.choices, default=TextFormat.PLAIN
+    )
     status = models.CharField(
         max_length=16, choices=CommentStatus.choices, default=CommentStatus.PENDING
     )
@@ -217,6 +246,13 @@ class Comment(models.Model):
     edited_at = models.DateTimeField(null=True, blank=True)
     # Direct replies the public can see (see public_comment_q); kept by the services.
     reply_count = models.PositiveIntegerField(default=0)
+    # Readers' votes (forum.votes, one ``Vote`` row each), counted here by the vote
+    # service so that reads never count: score = votes_up - votes_down.
+    score = models.IntegerField(default=0)
+    votes_up = models.PositiveIntegerField(default=0)
+    votes_down = models.PositiveIntegerField(default=0)
+    # Set while a moderator has pinned this (public, top-level) comment.
+    pinned_at = models.DateTimeField(null=True, blank=True)
     import_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
     # Posters without an account edit with a token; only its SHA-256 is kept.
     edit_token_hash = models.CharField(max_length=64, blank=True)
@@ -251,6 +287,17 @@ class Comment(models.Model):
                 ),
                 name="comment_removal_consistent",
             ),
+            models.CheckConstraint(
+                condition=Q(score=F("votes_up") - F("votes_down")),
+                name="comment_score_is_up_minus_down",
+            ),
+            models.CheckConstraint(
+                condition=Q(body_format__in=TextFormat.values), name="comment_body_format_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(pinned_at__isnull=True) | Q(parent__isnull=True),
+                name="comment_pinned_only_top_level",
+            ),
         ]
         indexes = [
             # Thread pages: top-level comments of a post in order, and children of one parent.
@@ -264,6 +311,20 @@ class Comment(models.Model):
                 name="comment_public_top_idx",
                 condition=Q(parent__isnull=True, status=CommentStatus.APPROVED)
                 & (Q(removed_at__isnull=True) | Q(reply_count__gt=0)),
+            ),
+            # The same comments by score (``sort=top``: score down, then oldest first),
+            # so that order too is an index-only seek.
+            models.Index(
+                "post",
+                F("score").desc(),
+                "path",
+                name="comment_public_top_score_idx",
+                condition=Q(parent__isnull=True, status=CommentStatus.APPROVED)
+                & (Q(removed_at__isnull=True) | Q(reply_count__gt=0)),
+            ),
+            # A post's pinned comments (a handful at most).
+            models.Index(
+                fields=["post"], name="comment_pinned_idx", condition=Q(pinned_at__isnull=False)
             ),
             models.Index(fields=["created_at"], name="comment_created_idx"),
             # The repeat check (forum.services._refuse_repeat): a poster's latest
@@ -296,6 +357,10 @@ class Comment(models.Model):
         return not self.author_name
 
     @property
+    def is_pinned(self) -> bool:
+        return self.pinned_at is not None
+
+    @property
     def is_public(self) -> bool:
         return self.status == CommentStatus.APPROVED and (
             self.removed_at is None or self.reply_count > 0
@@ -324,6 +389,9 @@ class CommentRevision(models.Model):
     number = models.PositiveIntegerField()
     body = models.TextField()
     body_html = models.TextField(blank=True)
+    body_format = models.CharField(
+        max_length=8, choices=TextFormat.choices, default=TextFormat.PLAIN
+    )
     status = models.CharField(max_length=16, choices=RevisionStatus.choices)
     # Why the policy held it (Comment.moderation_reasons' codes).
     reasons = models.JSONField(default=list, blank=True)
@@ -419,12 +487,49 @@ class Flag(models.Model):
         return f"Flag {self.pk} ({self.reason}) on comment {self.comment_id}"
 
 
+class Vote(models.Model):
+    """A reader's vote on a comment: +1 or -1, one per voter per comment (a vote
+    taken back is deleted). ``voter_key`` is ``user:<id>`` or ``ip:<keyed hash>``,
+    as for flags. Written only by ``forum.votes``, which keeps the comment's
+    counters in the same transaction."""
+
+    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, related_name="votes")
+    voter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="votes",
+    )
+    voter_key = models.CharField(max_length=80)
+    value = models.SmallIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["comment", "voter_key"], name="vote_one_per_voter_per_comment"
+            ),
+            models.CheckConstraint(condition=Q(value__in=[1, -1]), name="vote_value_up_or_down"),
+        ]
+        indexes = [
+            # "My votes on this post": by voter, then the comment's post via the join.
+            models.Index(fields=["voter_key", "comment"], name="vote_voter_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Vote {self.value:+d} on comment {self.comment_id}"
+
+
 class RateCounter(models.Model):
-    """Hits of one identity within one window of one rate limit (forum.ratelimit),
-    when no Redis is configured. Rows expire with their window."""
+    """The recent hits of one identity under one rate limit (forum.ratelimit), when
+    Redis is not configured or not answering: ``stamps`` holds the times (ms since the
+    epoch, space-separated) of the last ``count`` hits. Rows expire with the limit's span."""
 
     key = models.CharField(max_length=200, primary_key=True)
     count = models.PositiveIntegerField(default=0)
+    stamps = models.TextField(default="", blank=True)
     expires_at = models.DateTimeField(db_index=True)
 
     def __str__(self) -> str:

@@ -84,6 +84,13 @@ class OpenPolicy:
             trusted_weight=1,
         )
 
+    def downvotes_allowed(self, post: Post) -> bool:
+        """Whether readers may vote comments on ``post`` down (up-votes always)."""
+        return True
+
+    def check_can_vote(self, *, post: Post, user: AnyUser, ip_hash: str) -> None:
+        """Raise a ``forum.errors.ServiceError`` when this reader may not vote here."""
+
 
 @cache
 def _policy_class(dotted_path: str) -> type:

@@ -17,11 +17,11 @@ from django.utils.text import slugify
 
 from forum import events, tokens
 from forum.errors import InvalidInput, NotFound
-from forum.models import Blog, Post, PostStatus
+from forum.models import Blog, Post, PostStatus, TextFormat
 from forum.names import refuse_reserved_name
 from forum.permissions import AnyUser
-from forum.rendering import render_text
-from forum.text import clean_name, clean_text
+from forum.rendering import render
+from forum.text import check_format, clean_name, clean_text
 from forum.thread_cache import thread_changed, threads_changed
 
 
@@ -74,8 +74,11 @@ def post_create(
     is_guest: bool = False,
     guest_number: int | None = None,
     import_key: str | None = None,
+    body_format: str = TextFormat.PLAIN,
 ) -> Post:
-    """Create a post. A published post without ``published_at`` is published now."""
+    """Create a post. A published post without ``published_at`` is published now.
+    ``body_format``: ``plain`` or ``markdown`` (``forum.rendering.render``)."""
+    body_format = check_format(body_format)
     title = clean_text(title, field="title", max_length=300).strip()
     body = clean_text(body, field="body", max_length=settings.FORUM["POST_MAX_LENGTH"])
     if status not in PostStatus.values:
@@ -99,7 +102,8 @@ def post_create(
         title=title,
         slug=_unique_post_slug(blog=blog, title=title),
         body=body,
-        body_html=render_text(body),
+        body_html=render(body, body_format),
+        body_format=body_format,
         author=author,
         author_name=clean_name(author_name),
         status=status,
@@ -121,7 +125,7 @@ def post_update(*, post: Post, changed: Iterable[str]) -> Post:
         post.body = clean_text(
             post.body, field="body", max_length=settings.FORUM["POST_MAX_LENGTH"]
         )
-        post.body_html = render_text(post.body)
+        post.body_html = render(post.body, post.body_format)
     if post.status == PostStatus.PUBLISHED and post.published_at is None:
         post.published_at = timezone.now()
     post.save()
@@ -178,10 +182,19 @@ def posts_delete(*, posts: Iterable[Post]) -> None:
 
 @transaction.atomic
 def guest_post_submit(
-    *, blog: Blog, title: str, body: str, author_name: str, email: str = ""
+    *,
+    blog: Blog,
+    title: str,
+    body: str,
+    author_name: str,
+    email: str = "",
+    body_format: str = TextFormat.PLAIN,
+    author: AnyUser = None,
 ) -> Post:
     """A reader submits a guest blog. It waits, ``pending``, for review; the
-    submitter gets a token (``post.issued_edit_token``) to follow it."""
+    submitter gets a token (``post.issued_edit_token``) to follow it. A logged-in
+    ``author`` is recorded (their profile counts it once published); the name shown
+    is the one given either way."""
     name = clean_name(author_name)
     if not name:
         raise InvalidInput("This field may not be blank.", field="author_name")
@@ -193,9 +206,11 @@ def guest_post_submit(
         author_name=name,
         status=PostStatus.PENDING,
         is_guest=True,
+        body_format=body_format,
     )
     post.issued_edit_token, post.edit_token_hash = tokens.new_token()
     post.submitter_email = email
-    post.save(update_fields=["edit_token_hash", "submitter_email"])
+    post.author = author if author is not None and author.is_authenticated else None
+    post.save(update_fields=["edit_token_hash", "submitter_email", "author"])
     events.record("guest_post.submitted", post=post)
     return post

@@ -4,9 +4,9 @@ the forum's half of ``moderation.transfer.blog_import``, which owns the rest."""
 from django.core.serializers.base import DeserializedObject
 from django.db import transaction
 
-from forum.models import Blog, Comment, Flag, Post
+from forum.models import Blog, Comment, Flag, Post, Vote
 
-RESTORED_MODELS = (Blog, Post, Comment, Flag)
+RESTORED_MODELS = (Blog, Post, Comment, Flag, Vote)
 
 
 @transaction.atomic

@@ -29,6 +29,7 @@ from forum.models import (
     Blog,
     Comment,
     CommentRevision,
+    CommentStatus,
     Post,
     PostStatus,
     RevisionStatus,
@@ -37,8 +38,9 @@ from forum.models import (
 from forum.permissions import MODERATORS_GROUP, AnyUser, is_moderator
 from forum.tokens import token_matches
 
-# Exactly the columns a comment's representation reads (``comment_as_dict``).
-COMMENT_COLUMNS = (
+# The model fields a comment's representation reads (``comment_as_dict``), and
+# with them the ``author_is_moderator`` annotation (``_with_badge``): COMMENT_COLUMNS.
+COMMENT_FIELDS = (
     "id",
     "post_id",
     "parent_id",
@@ -51,8 +53,13 @@ COMMENT_COLUMNS = (
     "created_at",
     "edited_at",
     "reply_count",
-    "author_is_moderator",
+    "body_format",
+    "score",
+    "votes_up",
+    "votes_down",
+    "pinned_at",
 )
+COMMENT_COLUMNS = (*COMMENT_FIELDS, "author_is_moderator")
 
 
 def author_is_moderator_sql(alias: str = COMMENT_TABLE) -> str:
@@ -114,6 +121,13 @@ def published_post_get(*, post_id: int) -> Post:
     if post is None:
         raise NotFound("No such post.")
     return post
+
+
+def post_is_published(*, post_id: int) -> bool:
+    """Whether the post exists and is published (one indexed query on the primary)."""
+    if not 0 < post_id < 2**63:
+        return False
+    return Post.objects.using("default").filter(pk=post_id, status=PostStatus.PUBLISHED).exists()
 
 
 def post_for_new_comment(*, post_id: int) -> Post:
@@ -221,6 +235,11 @@ def comment_as_dict(row: Mapping[str, Any], tz: datetime.tzinfo | None = None) -
         "created_at": iso_datetime(row["created_at"], tz),
         "edited_at": iso_datetime(row["edited_at"], tz),
         "reply_count": row["reply_count"],
+        "format": row["body_format"],
+        "score": row["score"],
+        "votes_up": row["votes_up"],
+        "votes_down": row["votes_down"],
+        "pinned": row["pinned_at"] is not None,
         "author_is_moderator": bool(row.get("author_is_moderator")),
     }
 
@@ -232,3 +251,41 @@ def comment_row(comment: Comment) -> dict[str, Any]:
     if not hasattr(comment, "author_is_moderator"):
         row["author_is_moderator"] = comment.author_id is not None and is_moderator(comment.author)
     return row
+
+
+def author_public_comments(*, author_id: int) -> QuerySet[Comment]:
+    """An account's public comments on published posts, newest first (tombstones
+    left out: they show nothing of the author; so are comments under a hidden
+    one, ``visible_comment_q``). Only the columns the comment shape
+    reads."""
+    return (
+        _with_badge(Comment.objects.all())
+        .filter(
+            visible_comment_q(),
+            author_id=author_id,
+            status=CommentStatus.APPROVED,
+            removed_at__isnull=True,
+            post__status=PostStatus.PUBLISHED,
+        )
+        .only(*COMMENT_FIELDS)
+        .order_by("-created_at", "-id")
+    )
+
+
+def replies_to(*, user_id: int, since: datetime.datetime | None = None) -> QuerySet[Comment]:
+    """Public replies to the account's comments on published posts (its own replies
+    to itself left out, and replies under a hidden comment: ``visible_comment_q``),
+    newest first; with ``since``, only those written after it."""
+    queryset = (
+        _with_badge(Comment.objects.all())
+        .filter(
+            visible_comment_q(),
+            removed_at__isnull=True,
+            parent__author_id=user_id,
+            post__status=PostStatus.PUBLISHED,
+        )
+        .exclude(author_id=user_id)
+    )
+    if since is not None:
+        queryset = queryset.filter(created_at__gt=since)
+    return queryset.only(*COMMENT_FIELDS).order_by("-created_at", "-id")

@@ -36,6 +36,7 @@ from forum.models import (
     PostStatus,
     RemovalKind,
     RevisionStatus,
+    TextFormat,
 )
 from forum.names import refuse_reserved_name
 from forum.permissions import AnyUser, is_moderator
@@ -59,9 +60,12 @@ from forum.posts import (  # noqa: F401
     post_update,
     posts_delete,
 )
-from forum.rendering import render_text
-from forum.text import clean_name, clean_text
+from forum.rendering import render
+from forum.text import check_format, clean_name, clean_text
 from forum.thread_cache import thread_changed, threads_changed  # noqa: F401
+
+# Votes and pins live in forum.votes.
+from forum.votes import comment_pin_set, my_votes, vote_cast  # noqa: F401
 
 flag_log = logging.getLogger("forum.flags")
 
@@ -80,8 +84,12 @@ def comment_create(
     import_key: str | None = None,
     ip_hash: str = "",
     issue_edit_token: bool = False,
+    body_format: str = TextFormat.PLAIN,
 ) -> Comment:
     """Add a comment to ``post``, as a reply to ``parent`` when given.
+
+    ``body_format`` is how the body is written: ``plain`` (default) or ``markdown``
+    (``forum.rendering.render``).
 
     ``author`` (a logged-in user) is shown under their display name; otherwise
     ``author_name`` is the name the poster chose, and no name means anonymous.
@@ -102,6 +110,7 @@ def comment_create(
     if post.status != PostStatus.PUBLISHED:
         raise NotFound("This post is not published.")
     body = clean_text(body, field="body", max_length=settings.FORUM["COMMENT_MAX_LENGTH"])
+    body_format = check_format(body_format)
     if author is not None and author.is_authenticated:
         author_name = author.public_name
     else:
@@ -120,7 +129,7 @@ def comment_create(
         if parent.depth + 1 > max_depth:
             raise InvalidInput(f"Replies may nest at most {max_depth} levels deep.", field="parent")
 
-    body_html = render_text(body)  # once: the policy counts its links too
+    body_html = render(body, body_format)  # once: the policy counts its links too
     reasons: tuple[str, ...] = ()
     if status is None:
         submission = Submission(
@@ -150,6 +159,7 @@ def comment_create(
         author_name=author_name,
         body=body,
         body_html=body_html,
+        body_format=body_format,
         status=status,
         created_at=created_at or timezone.now(),
         import_key=import_key,
@@ -248,9 +258,11 @@ def comment_update(
     user: AnyUser = None,
     edit_token: str | None = None,
     comment: Comment | None = None,
+    body_format: str | None = None,
 ) -> Comment:
     """Its author (or a moderator) rewrites the comment ``comment_id`` (or
-    ``comment``: it is read again, locked, either way).
+    ``comment``: it is read again, locked, either way), in ``body_format`` when
+    given (else in the format it was written in).
 
     Access as ``forum.access.comment_access`` decides (404 for a comment the caller
     cannot see, 403 for one they may not change). Every version is kept
@@ -266,7 +278,8 @@ def comment_update(
     if comment.is_removed:
         raise Conflict("This comment was removed and can no longer be edited.")
     body = clean_text(body, field="body", max_length=settings.FORUM["COMMENT_MAX_LENGTH"])
-    _rewrite(comment=comment, body=body, user=user)
+    body_format = comment.body_format if body_format is None else check_format(body_format)
+    _rewrite(comment=comment, body=body, body_format=body_format, user=user)
     if comment.pending_edit is not None:  # the edit waits in the queue
         events.record("comment.held", comment=comment, actor=user)
     return comment
@@ -288,6 +301,7 @@ def _next_revision_number(comment: Comment) -> int:
         number=1,
         body=comment.body,
         body_html=comment.body_html,
+        body_format=comment.body_format,
         status=RevisionStatus.APPLIED,
         edited_by=comment.author,
         created_at=comment.created_at,
@@ -295,8 +309,8 @@ def _next_revision_number(comment: Comment) -> int:
     return 2
 
 
-def _rewrite(*, comment: Comment, body: str, user: AnyUser) -> None:
-    body_html = render_text(body)  # once: the policy counts its links too
+def _rewrite(*, comment: Comment, body: str, body_format: str, user: AnyUser) -> None:
+    body_html = render(body, body_format)  # once: the policy counts its links too
     now = timezone.now()
     editor = user if user is not None and user.is_authenticated else None
     held = None
@@ -324,6 +338,7 @@ def _rewrite(*, comment: Comment, body: str, user: AnyUser) -> None:
         number=number,
         body=body,
         body_html=body_html,
+        body_format=body_format,
         status=RevisionStatus.APPLIED if held is None else _held_revision_status(held.status),
         reasons=[] if held is None else list(held.reasons),
         edited_by=editor,
@@ -334,7 +349,8 @@ def _rewrite(*, comment: Comment, body: str, user: AnyUser) -> None:
         return
     comment.pending_edit = None
     comment.body, comment.body_html, comment.edited_at = body, body_html, now
-    comment.save(update_fields=["body", "body_html", "edited_at"])
+    comment.body_format = body_format
+    comment.save(update_fields=["body", "body_html", "body_format", "edited_at"])
     if comment.is_public:  # the public sees the new text
         thread_changed(post_id=comment.post_id)
 
@@ -361,8 +377,9 @@ def comment_edit_settle(*, comment: Comment, approve: bool, actor: AnyUser) -> b
     revision.save(update_fields=["status", "decided_by", "decided_at"])
     if approve:
         comment.body, comment.body_html = revision.body, revision.body_html
+        comment.body_format = revision.body_format
         comment.edited_at = revision.created_at
-        comment.save(update_fields=["body", "body_html", "edited_at"])
+        comment.save(update_fields=["body", "body_html", "body_format", "edited_at"])
         if comment.is_public:
             thread_changed(post_id=comment.post_id)
     return True

@@ -81,3 +81,12 @@ def clean_name(value: str | None, *, field: str = "author_name") -> str:
             field=field,
         )
     return " ".join(value.split())
+
+
+def check_format(body_format: str) -> str:
+    """A body's format (``forum.models.TextFormat``), or a 400 on ``format``."""
+    from forum.models import TextFormat
+
+    if body_format not in TextFormat.values:
+        raise InvalidInput(f"{body_format!r} is not a valid choice.", field="format")
+    return body_format

@@ -11,10 +11,20 @@ status, its text, its deletion). Every forum service that makes such a change ca
 it explicitly; no signal receiver does. A comment held for moderation is not public,
 changes nothing and bumps nothing.
 
-A version that falls out of the cache is replaced by a fresh random token (never a
-counter that could come back to an old value), which merely retires the pages
-cached under the lost one. Pages expire after ``FORUM["THREAD_CACHE_SECONDS"]``
-anyway (0 turns page caching off; versions and ETags still work).
+``bump`` deletes the version; the next read makes a fresh random one (never a
+counter that could come back to an old value), which retires the pages cached
+under the lost one. Pages expire after ``FORUM["THREAD_CACHE_SECONDS"]`` (0 turns
+page caching off; versions and ETags still work), versions after
+``VERSION_SECONDS``.
+
+The cache's size is bounded by the content, not by the requests
+(``forum.api.thread``): the read that finds no version makes one (``create``)
+before it renders (so a change committed meanwhile retires what it renders), and
+deletes it again when the post does not exist or is not published; unpublishing or
+deleting a post bumps it, deleting its version. So no key outlives a request for a
+post the public cannot read;
+every key expires; and only a fixed set of page variants per post is cached, so a
+post holds at most ``forum.api.thread.MAX_CACHED_PAGES`` pages and one version.
 """
 
 import secrets
@@ -36,21 +46,31 @@ def _new_version() -> str:
     return secrets.token_hex(6)
 
 
-def version(post_id: int) -> str:
-    """The post's current version (one cache read; three when it must be created)."""
+# How long a version lives without a change. Short, because a bump made while Redis
+# was unreachable is lost: after an outage a thread's pages and ETags may lag this
+# long at most. A lost version only costs the thread's next reader a render.
+VERSION_SECONDS = 600
+
+
+def current(post_id: int) -> str | None:
+    """The post's current version, if it has one (one cache read)."""
+    return cache.get(_version_key(post_id))
+
+
+def create(post_id: int) -> str:
+    """Give the post a version (unless another reader just did) and return it."""
     key = _version_key(post_id)
+    cache.add(key, _new_version(), timeout=VERSION_SECONDS)
     value = cache.get(key)
-    if value is None:
-        cache.add(key, _new_version(), timeout=None)
-        value = cache.get(key)
-        if value is None:  # a cache that keeps nothing (dummy://): a new one each time
-            value = _new_version()
+    if value is None:  # a cache that keeps nothing (dummy://, or down): a new one each time
+        value = _new_version()
     return value
 
 
 def bump(post_id: int) -> None:
-    """Retire every cached page and ETag of the post's thread."""
-    cache.set(_version_key(post_id), _new_version(), timeout=None)
+    """Retire every cached page and ETag of the post's thread (its version goes; the
+    next reader that finds the post published makes a new one)."""
+    cache.delete(_version_key(post_id))
 
 
 def thread_changed(*, post_id: int) -> None:

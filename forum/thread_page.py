@@ -10,6 +10,7 @@ faster. ``forum.api.thread`` caches and sends the pages.
 import datetime
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 from django.db import connection
@@ -45,15 +46,7 @@ class UtcTextFormatter:
         self.hours: dict[str, tuple[str, str] | None] = {}
 
     def _hour(self, key: str) -> tuple[str, str] | None:
-        start = datetime.datetime.fromisoformat(key + ":00:00").replace(tzinfo=datetime.UTC)
-        local = start.astimezone(self.tz)
-        offset = local.utcoffset()
-        end = (start + datetime.timedelta(seconds=3599, microseconds=999_999)).astimezone(self.tz)
-        if offset is None or offset != end.utcoffset() or offset.total_seconds() % 3600:
-            return None
-        text = local.isoformat()  # YYYY-MM-DDTHH:00:00+HH:MM
-        suffix = text[19:]
-        return text[:13], "Z" if suffix == "+00:00" else suffix
+        return _hour_parts(self.tz, key)
 
     def __call__(self, raw: str | None) -> str | None:
         if raw is None:
@@ -75,6 +68,22 @@ class UtcTextFormatter:
         return iso_datetime(value, self.tz)
 
 
+@lru_cache(maxsize=65_536)
+def _hour_parts(tz: datetime.tzinfo, key: str) -> tuple[str, str] | None:
+    """(local ``YYYY-MM-DDTHH``, offset) of the UTC hour ``key`` in ``tz``, or None
+    (the slow way): shared by every page a process renders, since a page in another
+    order than the default (``sort=top``) spans many hours of the thread."""
+    start = datetime.datetime.fromisoformat(key + ":00:00").replace(tzinfo=datetime.UTC)
+    local = start.astimezone(tz)
+    offset = local.utcoffset()
+    end = (start + datetime.timedelta(seconds=3599, microseconds=999_999)).astimezone(tz)
+    if offset is None or offset != end.utcoffset() or offset.total_seconds() % 3600:
+        return None
+    text = local.isoformat()  # YYYY-MM-DDTHH:00:00+HH:MM
+    suffix = text[19:]
+    return text[:13], "Z" if suffix == "+00:00" else suffix
+
+
 @dataclass(frozen=True)
 class ThreadPage:
     """One page of a post's thread: top-level comments with nested ``replies``.
@@ -92,10 +101,16 @@ class ThreadPage:
     last_path: str | None = None
     more_before: bool = False
     more_after: bool = False
+    sort: str = "oldest"
+    # sort=top: the scores of the first and last (unpinned) top-level comments, which
+    # a cursor names with their paths.
+    first_score: int | None = None
+    last_score: int | None = None
+    pinned: int = 0  # pinned comments of the post: page 1 shows them besides page_size
 
     @property
     def num_pages(self) -> int:
-        return max(1, math.ceil(self.count / self.page_size))
+        return max(1, math.ceil((self.count - self.pinned) / self.page_size))
 
     @property
     def has_next(self) -> bool:
@@ -112,6 +127,10 @@ class ThreadPage:
 
 _TOP_SQL = f"parent_id IS NULL AND {PUBLIC_COMMENT_SQL}"
 _TOP_INDEX = "comment_public_top_idx"
+_TOP_SCORE_INDEX = "comment_public_top_score_idx"
+
+SORTS = ("oldest", "newest", "top")
+DEFAULT_SORT = "oldest"
 _PUBLISHED = PostStatus.PUBLISHED.value
 _APPROVED = CommentStatus.APPROVED.value
 
@@ -126,15 +145,20 @@ def _utc_text(column: str) -> str:
     return f"CAST({column} AS TEXT)"
 
 
-def _thread_rows_sql(*, bounded: bool, replies_limit: int | None) -> str:
-    # The last column: whether the author moderates (a badge), looked up per row in
-    # the same query, so the page stays at three queries.
-    alias = "numbered" if replies_limit else COMMENT_TABLE
-    columns = (
+def _row_columns(alias: str = COMMENT_TABLE) -> str:
+    """The columns of a thread row, in ``_nest``'s order. The last one: whether the
+    author moderates (a badge), looked up per row of ``alias`` in the same query, so
+    the page stays at three queries."""
+    return (
         "id, parent_id, depth, author_name, body, body_html, removed_at IS NOT NULL, "
         f"{_utc_text('created_at')}, {_utc_text('edited_at')}, reply_count, "
+        "body_format, score, votes_up, votes_down, pinned_at IS NOT NULL, "
         f"{author_is_moderator_sql(alias)}"
     )
+
+
+def _thread_rows_sql(*, bounded: bool, replies_limit: int | None) -> str:
+    columns = _row_columns("numbered" if replies_limit else COMMENT_TABLE)
     bound = "AND path < %s" if bounded else ""
     where = f"post_id = %s AND path >= %s {bound} AND {PUBLIC_COMMENT_SQL}"
     if replies_limit is None:
@@ -200,6 +224,11 @@ def _nest(rows: list[tuple], post_id: int, tz: datetime.tzinfo) -> list[dict[str
         created_at,
         edited_at,
         reply_count,
+        body_format,
+        score,
+        votes_up,
+        votes_down,
+        pinned,
         badge,
     ) in rows:
         if parent_id is None:
@@ -235,6 +264,11 @@ def _nest(rows: list[tuple], post_id: int, tz: datetime.tzinfo) -> list[dict[str
             "created_at": created,
             "edited_at": None if edited_at is None else timestamp(edited_at),
             "reply_count": reply_count,
+            "format": body_format,
+            "score": score,
+            "votes_up": votes_up,
+            "votes_down": votes_down,
+            "pinned": bool(pinned),
             "author_is_moderator": bool(badge),
             "replies": [],
         }
@@ -251,8 +285,15 @@ def thread_page(
     after: str | None = None,
     before: str | None = None,
     replies_limit: int | None = None,
+    sort: str = DEFAULT_SORT,
 ) -> ThreadPage:
     """A page of the public thread of a published post.
+
+    ``sort`` orders the top-level comments (``SORTS``; replies are always oldest
+    first): ``oldest`` (the default, described here), ``newest``, or ``top`` (score
+    down, then oldest first); pinned comments come first on page 1 under every sort
+    (``_sorted_page``). With ``sort=top`` the cursors ``after``/``before`` are
+    ``"<score>.<path>"``.
 
     Top-level comments oldest first, ``page_size`` of them, each with its replies
     nested under ``replies`` to any depth, oldest first. The page is page number
@@ -276,6 +317,8 @@ def thread_page(
     """
     if page is not None and (after is not None or before is not None):
         raise ValueError("a page is addressed by number or by cursor, not both")
+    if sort not in SORTS:
+        raise ValueError(f"unknown sort {sort!r}")
     if not 0 < post_id < 2**63:  # no such row, and the drivers refuse such numbers
         raise NotFound("Post not found.")
     # On the primary ("default") even when a read replica is configured: pages go into
@@ -283,13 +326,27 @@ def thread_page(
     # be rendered from a replica that has not caught up (config/replicas.py).
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT top_level_count FROM {POST_TABLE} WHERE id = %s AND status = %s",  # noqa: S608
+            f"SELECT top_level_count, pinned_count FROM {POST_TABLE} "  # noqa: S608
+            "WHERE id = %s AND status = %s",
             [post_id, _PUBLISHED],
         )
         found = cursor.fetchone()
         if found is None:
             raise NotFound("Post not found.")
-        count = found[0]
+        count, pinned = found
+        if sort != DEFAULT_SORT or pinned:
+            return _sorted_page(
+                cursor,
+                post_id=post_id,
+                count=count,
+                pinned=pinned,
+                sort=sort,
+                page_size=page_size,
+                page=page,
+                after=after,
+                before=before,
+                replies_limit=replies_limit,
+            )
 
         number: int | None = None
         offset = 0
@@ -346,3 +403,288 @@ def thread_page(
         more_before=more if before is not None else after is not None,
         more_after=more if before is None else True,
     )
+
+
+# --- other orders, and pinned comments -----------------------------------------------
+# The default page (oldest first, no pins) is read above; these pages take the same
+# three queries: the post, the page's top-level keys (from a partial index in the
+# sort's order, plus the post's pinned comments when the page shows them), and one
+# statement fetching each of those comments' subtrees by its path range.
+
+# Per sort: the order of the top-level comments, forward (the page) and backward
+# (a "before" cursor reads nearest first), and the index holding that order.
+_ORDERS = {
+    "oldest": ("path", "path DESC", _TOP_INDEX),
+    "newest": ("path DESC", "path", _TOP_INDEX),
+    "top": ("score DESC, path", "score, path DESC", _TOP_SCORE_INDEX),
+}
+
+
+def _key_after(sort: str, key: tuple[int, str]) -> tuple[str, list[Any]]:
+    """SQL (and parameters) for "after ``key`` in ``sort``'s order"."""
+    score, path = key
+    if sort == "oldest":
+        return "path > %s", [path]
+    if sort == "newest":
+        return "path < %s", [path]
+    # Score down, then path up; the plain "score <= %s" lets the index seek.
+    return "score <= %s AND (score < %s OR path > %s)", [score, score, path]
+
+
+def _key_before(sort: str, key: tuple[int, str]) -> tuple[str, list[Any]]:
+    score, path = key
+    if sort == "oldest":
+        return "path < %s", [path]
+    if sort == "newest":
+        return "path > %s", [path]
+    return "score >= %s AND (score > %s OR path < %s)", [score, score, path]
+
+
+def sort_key(sort: str, score: int, path: str) -> tuple:
+    """The Python order of the top-level comments under ``sort``."""
+    if sort == "oldest":
+        return (path,)
+    if sort == "newest":
+        return tuple(-ord(char) for char in path)
+    return (-score, path)
+
+
+def parse_key(sort: str, value: str) -> tuple[int, str]:
+    """A cursor position: a path, or ``"<score>.<path>"`` under ``sort=top``."""
+    if sort == "top":
+        score, _, path = value.partition(".")
+        return int(score), path
+    return 0, value
+
+
+def _top_table(sort: str) -> str:
+    if connection.vendor == "sqlite":
+        # As in _top_paths: SQLite must be told to read the partial index.
+        return f"{COMMENT_TABLE} INDEXED BY {_ORDERS[sort][2]}"
+    return COMMENT_TABLE
+
+
+def _top_keys(
+    cursor,
+    *,
+    post_id: int,
+    sort: str,
+    limit: int,
+    offset: int,
+    after: tuple[int, str] | None,
+    before: tuple[int, str] | None,
+    exclude_pinned: bool,
+    with_pins: bool,
+) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """(the page's unpinned top-level comments as (path, score), in ``sort``'s order
+    or nearest first before a cursor; the post's pinned ones when ``with_pins``), in
+    one statement."""
+    forward, backward, _index = _ORDERS[sort]
+    where = f"post_id = %s AND {_TOP_SQL}"
+    params: list[Any] = [post_id]
+    if exclude_pinned:
+        where += " AND pinned_at IS NULL"
+    if before is not None:
+        condition, extra = _key_before(sort, before)
+        tail = f"AND {condition} ORDER BY {backward} LIMIT %s"
+        params += [*extra, limit]
+    elif after is not None:
+        condition, extra = _key_after(sort, after)
+        tail = f"AND {condition} ORDER BY {forward} LIMIT %s"
+        params += [*extra, limit]
+    else:
+        tail = f"ORDER BY {forward} LIMIT %s OFFSET %s"
+        params += [limit, offset]
+    sql = f"SELECT path, score, 0 FROM {_top_table(sort)} WHERE {where} {tail}"  # noqa: S608
+    if with_pins:
+        sql = (
+            f"SELECT path, score, 1 FROM {COMMENT_TABLE} "  # noqa: S608
+            f"WHERE post_id = %s AND pinned_at IS NOT NULL AND {_TOP_SQL} "
+            f"UNION ALL SELECT * FROM ({sql}) AS page"
+        )
+        params = [post_id, *params]
+    cursor.execute(sql, params)
+    rows = cursor.fetchall()
+    pins = sorted(
+        ((path, score) for path, score, is_pin in rows if is_pin),
+        key=lambda row: sort_key(sort, row[1], row[0]),
+    )
+    page = [(path, score) for path, score, is_pin in rows if not is_pin]
+    if with_pins:  # a compound statement's order is not promised: sort again
+        reverse = before is not None
+        page.sort(key=lambda row: sort_key(sort, row[1], row[0]), reverse=reverse)
+    return page, pins
+
+
+def _path_after(path: str) -> str:
+    """The least path after every path in ``path``'s subtree (digits only, so every
+    collation agrees): the next sibling number, or past the longest path."""
+    number = int(path) + 1
+    return str(number).zfill(PATH_STEP_WIDTH) if number < 10**PATH_STEP_WIDTH else "9" * 256
+
+
+def _subtrees_sql(count: int, replies_limit: int | None) -> str:
+    """The public comments of ``count`` top-level subtrees, subtree after subtree in
+    the order given, each in path order: a small table of (place, path range), and
+    for each range one seek of the ``(post, path)`` index.
+
+    PostgreSQL reads each range in a LATERAL subquery, so that it seeks the index per
+    range (it cannot see the ranges' bounds when it plans, and would otherwise scan
+    the post's rows or start parallel workers, either costing more than the read);
+    the ranges are a VALUES list there. SQLite's planner seeks per range by itself."""
+    public = f"post_id = %s AND path >= low AND path < high AND {PUBLIC_COMMENT_SQL}"
+    if replies_limit == 0:
+        public += " AND depth = 0"
+    if connection.vendor == "postgresql":
+        columns = _row_columns("subtree")
+        values = ", ".join(["(%s, %s, %s)"] * count)
+        limit = " LIMIT %s" if replies_limit else ""
+        return (
+            f"SELECT {columns} FROM (VALUES {values}) AS ranges (place, low, high) "  # noqa: S608
+            f"CROSS JOIN LATERAL (SELECT * FROM {COMMENT_TABLE} WHERE {public} "
+            f"ORDER BY path{limit}) AS subtree ORDER BY place, path"
+        )
+    ranges = " UNION ALL ".join(
+        ["SELECT %s AS place, %s AS low, %s AS high"] + ["SELECT %s, %s, %s"] * (count - 1)
+    )
+    joined = f"({ranges}) AS ranges JOIN {COMMENT_TABLE} ON {public}"
+    if not replies_limit:
+        columns = _row_columns(COMMENT_TABLE)
+        return f"SELECT {columns} FROM {joined} ORDER BY place, path"  # noqa: S608
+    columns = _row_columns("numbered")
+    return (
+        f"SELECT {columns} FROM (SELECT {COMMENT_TABLE}.*, place, ROW_NUMBER() OVER ("  # noqa: S608
+        f"PARTITION BY place ORDER BY path) AS rank FROM {joined}) AS numbered "
+        "WHERE rank <= %s ORDER BY place, path"
+    )
+
+
+def _subtrees(
+    cursor, *, post_id: int, paths: list[str], replies_limit: int | None
+) -> list[dict[str, Any]]:
+    """The nested comments under the top-level ``paths``, in the order given."""
+    params: list[Any] = []
+    for place, path in enumerate(paths):
+        params += [place, path, _path_after(path)]
+    params.append(post_id)
+    if replies_limit:
+        params.append(replies_limit + 1)  # the LIMIT per range, or the rank
+    cursor.execute(_subtrees_sql(len(paths), replies_limit), params)
+    return _nest(cursor.fetchall(), post_id, timezone.get_current_timezone())
+
+
+def _sorted_page(
+    cursor,
+    *,
+    post_id: int,
+    count: int,
+    pinned: int,
+    sort: str,
+    page_size: int,
+    page: int | Literal["last"] | None,
+    after: str | None,
+    before: str | None,
+    replies_limit: int | None,
+) -> ThreadPage:
+    """``thread_page`` under ``sort``, or with pinned comments.
+
+    Pinned comments (at most three) come first on page 1 (the first cursor page, and
+    a "before" page that reaches the start), besides its ``page_size`` others, and
+    nowhere else: the pages are the unpinned comments in ``sort``'s order."""
+    number: int | None = None
+    offset = 0
+    if page is not None:
+        num_pages = max(1, math.ceil((count - pinned) / page_size))
+        number = num_pages if page == "last" else page
+        if not 1 <= number <= num_pages:
+            raise NotFound("Invalid page.")
+        offset = (number - 1) * page_size
+        if count == 0:
+            return ThreadPage(count=0, page=number, page_size=page_size, sort=sort)
+    after_key = parse_key(sort, after) if after is not None else None
+    before_key = parse_key(sort, before) if before is not None else None
+    start = number == 1 or (page is None and after is None)
+    keys, pins = _top_keys(
+        cursor,
+        post_id=post_id,
+        sort=sort,
+        limit=page_size + 1,
+        offset=offset,
+        after=after_key,
+        before=before_key,
+        exclude_pinned=bool(pinned),
+        with_pins=bool(pinned) and start,
+    )
+    more = len(keys) > page_size
+    if before_key is not None:
+        keys = keys[:page_size][::-1]
+        if more:  # the page does not reach the start: no pins on it
+            pins = []
+    else:
+        keys = keys[:page_size]
+    paths = [path for path, _score in pins] + [path for path, _score in keys]
+    if not paths:
+        return ThreadPage(
+            count=count,
+            page=number,
+            page_size=page_size,
+            more_before=after is not None,
+            more_after=before is not None,
+            sort=sort,
+            pinned=pinned,
+        )
+    if sort == "newest" and not pins:
+        # Consecutive in path order: one range, as for the default order, reversed.
+        low, high = keys[-1][0], _path_after(keys[0][0])
+        params: list[Any] = [post_id, low, high]
+        if replies_limit:
+            params.append(replies_limit + 1)
+        cursor.execute(_thread_rows_sql(bounded=True, replies_limit=replies_limit), params)
+        results = _nest(cursor.fetchall(), post_id, timezone.get_current_timezone())[::-1]
+    else:
+        results = _subtrees(cursor, post_id=post_id, paths=paths, replies_limit=replies_limit)
+    first = keys[0] if keys else (None, None)
+    last = keys[-1] if keys else (None, None)
+    return ThreadPage(
+        count=count,
+        page=number,
+        page_size=page_size,
+        results=results,
+        first_path=first[0],
+        last_path=last[0],
+        more_before=more if before is not None else after is not None,
+        more_after=more if before is None else True,
+        sort=sort,
+        first_score=first[1],
+        last_score=last[1],
+        pinned=pinned,
+    )
+
+
+def top_level_place(
+    *, post_id: int, path: str, score: int, sort: str, pinned: bool
+) -> tuple[int, tuple[int, str] | None]:
+    """Where the top-level comment at ``path`` stands under ``sort``: how many
+    unpinned top-level comments come before it (0 for a pinned one, which page 1
+    shows), and the key of the one right before it (None: it opens the thread), for
+    a cursor that starts a page with it. Two index-only queries."""
+    if pinned:
+        return 0, None
+    if not 0 < post_id < 2**63:
+        raise NotFound("Post not found.")
+    _forward, backward, _index = _ORDERS[sort]
+    condition, params = _key_before(sort, (score, path))
+    where = f"post_id = %s AND {_TOP_SQL} AND pinned_at IS NULL AND {condition}"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {_top_table(sort)} WHERE {where}",  # noqa: S608
+            [post_id, *params],
+        )
+        before = cursor.fetchone()[0]
+        cursor.execute(
+            f"SELECT path, score FROM {_top_table(sort)} WHERE {where} "  # noqa: S608
+            f"ORDER BY {backward} LIMIT 1",
+            [post_id, *params],
+        )
+        row = cursor.fetchone()
+    return before, (None if row is None else (row[1], row[0]))

@@ -518,6 +518,7 @@ class BlogPolicyAdmin(admin.ModelAdmin):
         "flag_threshold",
         "flag_account_min_age_days",
         "flag_trusted_weight",
+        "allow_downvotes",
     )
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:

@@ -210,6 +210,7 @@ class CommentDecisionSerializer(serializers.Serializer):
     moderation_reasons = serializers.ListField(
         child=serializers.CharField(), source="comment.moderation_reasons"
     )
+    pinned = serializers.BooleanField(source="comment.is_pinned")
     changed = serializers.BooleanField(
         help_text="False when the comment was in the requested state already."
     )
@@ -235,9 +236,10 @@ class PostDecisionSerializer(serializers.Serializer):
 
 
 class CommentDecisionView(generics.GenericAPIView):
-    """Decide on a comment: ``approve``, ``reject``, ``spam``, ``remove`` or ``restore``;
-    on an author's edit awaiting review, ``approve_edit`` (publish its text) or
-    ``reject_edit`` (keep the approved text).
+    """Decide on a comment: ``approve``, ``reject``, ``spam``, ``remove``, ``restore``,
+    ``pin`` or ``unpin`` (at most three pinned per post: 409 beyond); on an author's
+    edit awaiting review, ``approve_edit`` (publish its text) or ``reject_edit``
+    (keep the approved text).
 
     Repeating a decision whose result already holds answers 200 with
     ``changed: false``; an action that does not apply to the comment's current
@@ -314,6 +316,9 @@ class RevisionSerializer(serializers.Serializer):
         "spam; superseded: replaced by a later edit before review.",
     )
     body = serializers.CharField()
+    format = serializers.CharField(
+        source="body_format", help_text="How the body is written: plain or markdown."
+    )
     reasons = serializers.ListField(
         child=serializers.CharField(), help_text="Why the policy held it."
     )

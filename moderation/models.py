@@ -87,6 +87,9 @@ class BlogPolicy(models.Model):
         help_text="How many people a flag from a trusted account (at least 'trust after' "
         "approved comments on this blog) counts for.",
     )
+    allow_downvotes = models.BooleanField(
+        default=True, help_text="Readers may vote comments down as well as up."
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -141,6 +144,8 @@ class ActionKind(models.TextChoices):
     POLICY = "policy", "Change the policy"
     APPROVE_EDIT = "approve_edit", "Approve an edit"
     REJECT_EDIT = "reject_edit", "Reject an edit"
+    PIN = "pin", "Pin"
+    UNPIN = "unpin", "Unpin"
 
 
 class ModerationAction(models.Model):

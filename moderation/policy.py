@@ -156,6 +156,15 @@ class BlogModerationPolicy(OpenPolicy):
             trusted_weight=policy.flag_trusted_weight,
         )
 
+    def downvotes_allowed(self, post: Post) -> bool:
+        return services.blog_policy_get_or_create(blog_id=post.blog_id).allow_downvotes
+
+    def check_can_vote(self, *, post: Post, user, ip_hash: str) -> None:
+        """Readers banned from the blog (account or network) do not vote there."""
+        ban = selectors.active_ban_for(blog_id=post.blog_id, user=user, ip_hash=ip_hash)
+        if ban is not None:
+            raise NotPermitted(ban_message(ban))
+
     @staticmethod
     def _is_trusted(policy: BlogPolicy, submission: Submission) -> bool:
         if policy.trust_after == 0:

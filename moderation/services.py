@@ -31,6 +31,8 @@ Comment states (the log's ``from_state``/``to_state``: the status, or ``removed`
              by readers' flags
     restore  removed (by a moderator)            approved    not removed
     hold     approved, rejected, spam            pending     pending
+    pin      approved top-level (3 per post)     pinned      pinned
+    unpin    pinned                              unpinned    not pinned
     approve_edit / reject_edit: an edit awaiting review (the comment stays as it
              is; the log says edit_pending → edit_approved / edit_rejected;
              open flags stay open)                           no edit waits
@@ -38,8 +40,11 @@ Comment states (the log's ``from_state``/``to_state``: the status, or ``removed`
 Any other combination is a ``Conflict``; in particular the status verbs refuse
 removed comments (restore first). ``approve`` and ``restore`` clear the comment's
 ``moderation_reasons``. A removed comment stays ``approved``: a tombstone while it
-has visible replies. Guest posts: ``publish`` pending → published
-(with the blog's next ``guest_number``), ``reject`` pending → rejected.
+has visible replies. ``pin``/``unpin`` log ``unpinned``/``pinned`` as their
+states, leave flags open and the status alone (``forum.votes.comment_pin_set``: at
+most three per post, 409 beyond; a pin ends when its comment is hidden).
+Guest posts: ``publish`` pending → published (with the blog's next
+``guest_number``), ``reject`` pending → rejected.
 
 ``hold`` returns a decided comment to the queue (undoing a decision,
 ``moderation.casework.action_undo``); it keeps the comment's reasons, or gives it
@@ -71,6 +76,7 @@ from forum.selectors import comment_pending_edit
 from forum.services import (
     comment_edit_settle,
     comment_lock,
+    comment_pin_set,
     comment_set_state,
     flags_resolve,
     post_lock,
@@ -156,6 +162,7 @@ _POLICY_FIELDS = {
     "flag_threshold",
     "flag_account_min_age_days",
     "flag_trusted_weight",
+    "allow_downvotes",
 }
 
 
@@ -222,10 +229,12 @@ class CommentRule:
     holds: Callable[[Comment], bool]  # the action's target state is the current one
     allowed: Callable[[Comment], bool]  # the action applies from the current state
     apply: Callable[[Comment, User, str], None]
+    # The states the log records (default: the status, or removed), and whether the
+    # decision closes the comment's open flags.
+    state: Callable[[Comment], str] | None = None
     # The log's states, when the action is about something else than the comment's
     # state (an edit awaiting review): (from_state, to_state).
     log_states: tuple[str, str] | None = None
-    # Deciding on the comment answers its readers' flags (not so a decision on an edit).
     resolves_flags: bool = True
 
 
@@ -276,6 +285,21 @@ def _has_pending_edit(comment: Comment) -> bool:
 def _settle_edit(approve: bool) -> Callable:
     def apply(comment: Comment, actor: User, reason: str) -> None:
         comment_edit_settle(comment=comment, approve=approve, actor=actor)
+
+    return apply
+
+
+def _pin_state(comment: Comment) -> str:
+    return "pinned" if comment.pinned_at is not None else "unpinned"
+
+
+def _pinnable(comment: Comment) -> bool:
+    return comment.parent_id is None and _status_is(_APPROVED)(comment)
+
+
+def _set_pin(pinned: bool) -> Callable:
+    def apply(comment: Comment, actor: User, reason: str) -> None:
+        comment_pin_set(comment=comment, pinned=pinned)
 
     return apply
 
@@ -332,12 +356,28 @@ COMMENT_ACTIONS: dict[str, CommentRule] = {
         log_states=(EDIT_PENDING, EDIT_REJECTED),
         resolves_flags=False,
     ),
+    ActionKind.PIN: CommentRule(
+        holds=lambda c: c.pinned_at is not None,
+        allowed=_pinnable,
+        apply=_set_pin(True),
+        state=_pin_state,
+        resolves_flags=False,
+    ),
+    ActionKind.UNPIN: CommentRule(
+        holds=lambda c: c.pinned_at is None,
+        allowed=lambda c: True,
+        apply=_set_pin(False),
+        state=_pin_state,
+        resolves_flags=False,
+    ),
 }
 
 
 def _comment_conflict(verb: str, comment: Comment, *, message: str = "") -> Conflict:
     if not message:
-        if comment.is_removed and comment.removal_kind == RemovalKind.AUTHOR:
+        if verb == ActionKind.PIN and comment.parent_id is not None:
+            message = "Only top-level comments can be pinned."
+        elif comment.is_removed and comment.removal_kind == RemovalKind.AUTHOR:
             message = f"Cannot {verb} this comment: its author removed it."
         elif comment.is_removed:
             message = f"Cannot {verb} this comment: it is removed (restore it first)."
@@ -354,6 +394,8 @@ EVENT_OF_ACTION = {
     ActionKind.REMOVE: "comment.removed",
     ActionKind.RESTORE: "comment.restored",
     ActionKind.HOLD: "comment.held",  # back in the queue: moderators hear of it again
+    ActionKind.PIN: "comment.pinned",
+    ActionKind.UNPIN: "comment.unpinned",
 }
 
 
@@ -387,11 +429,12 @@ def comment_decide(
     if not rule.allowed(comment):
         raise _comment_conflict(action, comment)
 
-    from_state = comment_state(comment)
     reasons_before = list(comment.moderation_reasons)
+    state = rule.state or comment_state
+    from_state = state(comment)
     rule.apply(comment, actor, reason)
     now = timezone.now()
-    to_state = comment_state(comment)
+    to_state = state(comment)
     if rule.log_states is not None:
         from_state, to_state = rule.log_states
     if rule.resolves_flags:
@@ -449,6 +492,10 @@ comment_restore = _comment_verb(ActionKind.RESTORE, "Undo a moderator's removal.
 comment_hold = _comment_verb(
     ActionKind.HOLD, "Return an approved, rejected or spam comment to the queue (pending)."
 )
+comment_pin = _comment_verb(
+    ActionKind.PIN, "Pin a published top-level comment: first on page 1 (3 per post at most)."
+)
+comment_unpin = _comment_verb(ActionKind.UNPIN, "Unpin a comment.")
 
 
 def _post_conflict(verb: str, post: Post) -> Conflict:

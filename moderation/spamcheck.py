@@ -52,7 +52,8 @@ class HttpSpamChecker:
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 answer = json.loads(response.read(65536))
-        except (OSError, ValueError) as exc:  # URLError, HTTPError and timeouts are OSErrors
+        # URLError, HTTPError and timeouts are OSErrors; RecursionError: absurdly nested JSON
+        except (OSError, ValueError, RecursionError) as exc:
             raise SpamCheckError(str(exc)) from exc
         if not isinstance(answer, dict) or not isinstance(answer.get("spam"), bool):
             raise SpamCheckError(f"unexpected answer: {answer!r:.200}")

@@ -1,6 +1,7 @@
 """A whole blog to JSON and back: posts, comments (states, tombstones, authors,
-timestamps, tree), flags, the moderation policy, bans, moderators' notes (on
-comments and on posters) and the audit log (decisions, bans, policy changes).
+timestamps, tree, vote counters, pins), flags, readers' votes, the moderation
+policy, bans, moderators' notes (on comments and on posters) and the audit log
+(decisions, bans, policy changes).
 
 The rows are written with Django's serialization framework, ids included, so that
 a restored blog answers the public API exactly as before (ids are part of it).
@@ -22,14 +23,14 @@ from django.db.models import Model, Q, QuerySet
 
 from accounts.models import User
 from forum.errors import InvalidInput
-from forum.models import Blog, Comment, Flag, Post
+from forum.models import Blog, Comment, Flag, Post, Vote
 from forum.restore import rows_restore
 from moderation.models import Ban, BlogPolicy, ModerationAction, ModeratorNote
 
 FORMAT = "forum-blog-export"
 VERSION = 1
 USER_FIELDS = ("username", "display_name", "is_active", "date_joined")
-FORUM_ROWS = ("blogs", "posts", "comments", "flags")
+FORUM_ROWS = ("blogs", "posts", "comments", "flags", "votes")
 
 
 def _querysets(blog: Blog) -> list[tuple[str, QuerySet]]:
@@ -41,6 +42,7 @@ def _querysets(blog: Blog) -> list[tuple[str, QuerySet]]:
         # Path order: every parent comes before its replies (the tree triggers insist).
         ("comments", Comment.objects.filter(post__blog=blog).order_by("post_id", "path")),
         ("flags", Flag.objects.filter(comment__post__blog=blog).order_by("pk")),
+        ("votes", Vote.objects.filter(comment__post__blog=blog).order_by("pk")),
         ("bans", Ban.objects.filter(blog=blog).order_by("pk")),
         ("moderator_notes", ModeratorNote.objects.filter(blog=blog).order_by("pk")),
         (
@@ -142,6 +144,7 @@ def blog_import(*, data: dict[str, Any]) -> dict[str, int]:
         "posts",
         "comments",
         "flags",
+        "votes",
         "bans",
         "moderator_notes",
         "moderation_actions",

@@ -99,3 +99,35 @@ def moderator_client(moderator) -> APIClient:
     client = APIClient()
     client.force_authenticate(moderator)
     return client
+
+
+def redis_answers() -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def shared_redis(settings):
+    """The production cache backend (Redis at 127.0.0.1:6379) under a key prefix of
+    this test's own, removed afterwards; skipped when no Redis answers."""
+    import uuid
+
+    from django.core.cache import caches
+
+    if not redis_answers():
+        pytest.skip("no Redis answers at 127.0.0.1:6379 (the production cache backend)")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/0",
+            "KEY_PREFIX": f"forum-test-{uuid.uuid4().hex}",
+        }
+    }
+    yield caches["default"]
+    caches["default"].delete_pattern("*")  # only this test's keys: they carry its prefix

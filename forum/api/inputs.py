@@ -7,7 +7,8 @@ from django.conf import settings
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
-from forum.models import FlagReason
+from forum.api.filters import MAX_ID  # a database id (bigint)
+from forum.models import FlagReason, TextFormat
 
 
 def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict:
@@ -24,6 +25,16 @@ class StrictCharField(serializers.CharField):
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An IntegerField that takes JSON integers only: ``"1"``, ``1.0`` and ``true``
+    are refused, as the OpenAPI document's ``type: integer`` says."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
             self.fail("invalid")
         return super().to_internal_value(data)
 
@@ -57,12 +68,22 @@ def _comment_text() -> TextField:
     return TextField(limit_setting="COMMENT_MAX_LENGTH")
 
 
+def _format(**kwargs) -> serializers.ChoiceField:
+    return serializers.ChoiceField(
+        choices=TextFormat.choices,
+        help_text="How the body is written: `plain` (default) or `markdown` (emphasis, "
+        "strong, links, block quotes, lists, inline code; raw HTML shows as text).",
+        **kwargs,
+    )
+
+
 class CommentCreateInput(serializers.Serializer):
     class Meta:
         ref_name = "NewComment"
 
     body = _comment_text()
-    parent = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    format = _format(default=TextFormat.PLAIN)
+    parent = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_ID)
     author_name = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=80)
     # Reply notifications for posters without an account (forum/subscriptions.py).
     email = serializers.EmailField(required=False, allow_blank=True, write_only=True)
@@ -73,6 +94,25 @@ class CommentUpdateInput(serializers.Serializer):
         ref_name = "CommentEdit"
 
     body = _comment_text()
+    format = _format(required=False)
+
+
+class StrictIntegerChoice(serializers.IntegerField):
+    """A JSON integer, not a string or a boolean that looks like one."""
+
+    def to_internal_value(self, data):
+        if type(data) is not int:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class VoteInput(serializers.Serializer):
+    class Meta:
+        ref_name = "NewVote"
+
+    value = StrictIntegerChoice(
+        min_value=-1, max_value=1, help_text="1: up, -1: down, 0: take my vote back."
+    )
 
 
 class FlagInput(serializers.Serializer):
@@ -92,3 +132,4 @@ class GuestPostInput(serializers.Serializer):
     body = TextField(limit_setting="POST_MAX_LENGTH")
     author_name = StrictCharField(max_length=80)
     email = serializers.EmailField(required=False, allow_blank=True)
+    format = _format(default=TextFormat.PLAIN)

@@ -94,6 +94,7 @@ _GENERIC = {
     "401": "Authentication credentials were not provided or are invalid.",
     "403": "Not allowed.",
     "404": "Not found.",
+    "503": "The database is unavailable: retry after Retry-After seconds.",
 }
 _WRITES = {"429": "Throttled: retry after Retry-After seconds."}
 # Operations that read a request body: a body that is not JSON is refused.
@@ -145,8 +146,9 @@ class ForumAutoSchema(AutoSchema):
                     "content": {"application/json": {"schema": self._error_ref(code)}},
                 },
             )
-        if "429" in responses:
-            responses["429"].setdefault("headers", {}).update(RETRY_AFTER_HEADER)
+        for code in ("429", "503"):
+            if code in responses:
+                responses[code].setdefault("headers", {}).update(RETRY_AFTER_HEADER)
         return responses
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from forum.api.openapi import nullable_object
-from forum.models import Blog, Comment, CommentStatus, FlagReason, Post
+from forum.models import Blog, Comment, CommentStatus, FlagReason, Post, TextFormat
 from forum.selectors import comment_as_dict, comment_pending_edit, comment_row, iso_datetime
 
 
@@ -85,6 +85,17 @@ class CommentSerializer(serializers.Serializer):
         help_text="Written from a moderator's account (badge it): names of moderators, "
         "staff and 'Anonymous', and look-alikes of them, are reserved.",
     )
+    format = serializers.ChoiceField(
+        choices=TextFormat.choices,
+        read_only=True,
+        help_text="How the body is written: plain text, or markdown (rendered in body_html).",
+    )
+    score = serializers.IntegerField(read_only=True, help_text="Up-votes minus down-votes.")
+    votes_up = serializers.IntegerField(read_only=True)
+    votes_down = serializers.IntegerField(read_only=True)
+    pinned = serializers.BooleanField(
+        read_only=True, help_text="Pinned by a moderator: shown first on page 1 of the thread."
+    )
 
     def to_representation(self, instance: Comment | dict[str, Any]) -> dict[str, Any]:
         row = instance if isinstance(instance, dict) else comment_row(instance)
@@ -111,6 +122,7 @@ def pending_edit_data(revision) -> dict[str, Any] | None:
     return {
         "revision": revision.number,
         "body": revision.body,
+        "format": revision.body_format,
         "reasons": list(revision.reasons),
         "created_at": iso_datetime(revision.created_at, timezone.get_current_timezone()),
     }
@@ -134,6 +146,11 @@ class OwnCommentSerializer(CommentSerializer):
         {
             "revision": {"type": "integer", "description": "The version's number."},
             "body": {"type": "string"},
+            "format": {
+                "type": "string",
+                "enum": list(TextFormat.values),
+                "description": "The format the edit is written in.",
+            },
             "reasons": {
                 "type": "array",
                 "items": {"type": "string"},
@@ -172,6 +189,45 @@ class CreatedCommentSerializer(OwnCommentSerializer):
         return data
 
 
+class VoteResultSerializer(serializers.Serializer):
+    """The answer to a vote: the comment's counters and the caller's vote now."""
+
+    comment = serializers.IntegerField(read_only=True, help_text="The comment's id.")
+    score = serializers.IntegerField(read_only=True)
+    votes_up = serializers.IntegerField(read_only=True)
+    votes_down = serializers.IntegerField(read_only=True)
+    my_vote = serializers.IntegerField(read_only=True, help_text="1, -1, or 0 (no vote).")
+
+
+class MyVotesSerializer(serializers.Serializer):
+    votes = serializers.DictField(
+        child=serializers.IntegerField(),
+        read_only=True,
+        help_text="The caller's votes on this post's comments: comment id → 1 or -1.",
+    )
+
+
+class CommentContextSerializer(serializers.Serializer):
+    """Where a comment is in its thread, for opening the thread at it."""
+
+    comment = serializers.IntegerField(read_only=True)
+    post = serializers.IntegerField(read_only=True)
+    top_level = serializers.IntegerField(
+        read_only=True, help_text="The id of its top-level ancestor (itself at top level)."
+    )
+    sort = serializers.ChoiceField(choices=["oldest", "newest", "top"], read_only=True)
+    page_size = serializers.IntegerField(read_only=True)
+    page = serializers.IntegerField(read_only=True, help_text="The page number holding it.")
+    cursor = serializers.CharField(
+        read_only=True, help_text="A cursor whose page starts with its top-level ancestor."
+    )
+    pinned = serializers.BooleanField(
+        read_only=True, help_text="Its top-level ancestor is pinned (page 1)."
+    )
+    url = serializers.CharField(read_only=True, help_text="The thread page by number.")
+    cursor_url = serializers.CharField(read_only=True, help_text="The thread page by cursor.")
+
+
 class FlagSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     comment = serializers.IntegerField(source="comment_id", read_only=True)
@@ -187,6 +243,9 @@ class GuestPostSerializer(serializers.ModelSerializer):
     edit_token = serializers.SerializerMethodField(
         help_text="Shown once, at submission: send it in X-Edit-Token to follow the post."
     )
+    format = serializers.ChoiceField(
+        source="body_format", choices=TextFormat.choices, read_only=True
+    )
 
     class Meta:
         model = Post
@@ -196,6 +255,7 @@ class GuestPostSerializer(serializers.ModelSerializer):
             "title",
             "body",
             "body_html",
+            "format",
             "author_name",
             "status",
             "guest_number",

@@ -14,7 +14,7 @@ from rest_framework.throttling import BaseThrottle
 
 from forum.identity import request_ip_hash
 from forum.permissions import is_moderator
-from forum.ratelimit import hit, limits_for
+from forum.ratelimit import attempt, limits_for
 
 _READS = ("GET", "HEAD", "OPTIONS")
 
@@ -43,14 +43,15 @@ class ScopedThrottle(BaseThrottle):
     def allow_request(self, request, view) -> bool:
         if (request.method in _READS and not self.throttle_reads) or is_moderator(request.user):
             return True
-        waits = [
-            wait
-            for scope, ident in self._identities(request)
-            for limit in limits_for(scope)
-            if (wait := hit(limit=limit, ident=ident)) is not None
-        ]
-        self._wait = max(waits) if waits else None
-        return not waits
+        # Every limit at once: a hit is counted by all of them or by none.
+        self._wait = attempt(
+            [
+                (limit, ident)
+                for scope, ident in self._identities(request)
+                for limit in limits_for(scope)
+            ]
+        )
+        return self._wait is None
 
     def wait(self) -> float | None:
         return self._wait
@@ -67,6 +68,14 @@ class WriteThrottle(ScopedThrottle):
 
     anonymous_scopes = ("write_anon",)
     user_scopes = ("write_user",)
+
+
+class VoteThrottle(ScopedThrottle):
+    """Votes: their own scopes, so voting never eats into a reader's comment or flag
+    allowance."""
+
+    anonymous_scopes = ("vote_anon",)
+    user_scopes = ("vote_user",)
 
 
 class LoginThrottle(ScopedThrottle):

@@ -7,12 +7,14 @@ thread read from ``forum.api.thread``, every write from ``forum.services``, whic
 checks access itself (``forum.access.comment_access``)."""
 
 from django.http import HttpResponseBase
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
 from forum import selectors, services, subscriptions
 from forum.api import inputs, thread
@@ -27,15 +29,19 @@ from forum.api.openapi import (
 from forum.api.pagination import PageNumberPagination
 from forum.api.serializers import (
     BlogSerializer,
+    CommentContextSerializer,
     CommentSerializer,
     CreatedCommentSerializer,
     FlagSerializer,
     GuestPostSerializer,
+    MyVotesSerializer,
     OwnCommentSerializer,
     PostSerializer,
     ThreadCommentSerializer,
+    VoteResultSerializer,
 )
-from forum.api.throttles import CommentThrottle, WriteThrottle
+from forum.api.throttles import CommentThrottle, VoteThrottle, WriteThrottle
+from forum.comment_context import comment_context
 from forum.identity import client_ip, request_ip_hash, request_network_hash
 from forum.permissions import is_comment_author, is_moderator
 
@@ -141,6 +147,7 @@ class CommentDetailView(generics.GenericAPIView):
         comment = services.comment_update(
             comment_id=pk,
             body=data["body"],
+            body_format=data.get("format"),
             user=request.user,
             edit_token=request.headers.get(EDIT_TOKEN),
         )
@@ -220,6 +227,8 @@ class GuestPostCreateView(generics.GenericAPIView):
             body=data["body"],
             author_name=data["author_name"],
             email=data.get("email", ""),
+            body_format=data["format"],
+            author=request.user,
         )
         return Response(GuestPostSerializer(post).data, status=status.HTTP_201_CREATED)
 
@@ -290,6 +299,7 @@ class PostThreadView(generics.GenericAPIView):
             author_name=data.get("author_name"),
             ip_hash=request_ip_hash(request),
             issue_edit_token=True,
+            body_format=data["format"],
         )
         return Response(CreatedCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
@@ -320,3 +330,97 @@ class PostThreadView(generics.GenericAPIView):
     )
     def get(self, request: Request, pk: int) -> HttpResponseBase:
         return thread.thread_response(request, pk, self.paginator)
+
+
+class CommentVoteView(generics.GenericAPIView):
+    """Vote on a public comment: ``1`` up, ``-1`` down, ``0`` takes the vote back.
+
+    One vote per reader per comment (an account, or without one the keyed hash of
+    the network, as for flags); changing it is allowed. Never on one's own comment
+    (403); down-votes are refused (403) where the blog's policy has them off.
+    Votes order the thread (``sort=top``) and never moderate."""
+
+    serializer_class = VoteResultSerializer
+    throttle_classes = [VoteThrottle]
+
+    @extend_schema(
+        request=inputs.VoteInput,
+        responses={200: VoteResultSerializer, 403: FORBIDDEN, 404: NOT_FOUND, 429: THROTTLED},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = inputs.validated(inputs.VoteInput, request.data)
+        outcome = services.vote_cast(
+            comment_id=pk, value=data["value"], user=request.user, ip_hash=request_ip_hash(request)
+        )
+        comment = outcome.comment
+        return Response(
+            VoteResultSerializer(
+                {
+                    "comment": comment.pk,
+                    "score": comment.score,
+                    "votes_up": comment.votes_up,
+                    "votes_down": comment.votes_down,
+                    "my_vote": outcome.my_vote,
+                }
+            ).data
+        )
+
+
+class PostMyVotesView(generics.GenericAPIView):
+    """The caller's own votes on a post's comments (``my_vote`` for a whole thread):
+    one indexed query, beside the thread pages, which are the same for everyone and
+    cached."""
+
+    serializer_class = MyVotesSerializer
+
+    @extend_schema(responses={200: MyVotesSerializer, 404: NOT_FOUND})
+    def get(self, request: Request, pk: int) -> Response:
+        selectors.published_post_get(post_id=pk)
+        votes = services.my_votes(post_id=pk, user=request.user, ip_hash=request_ip_hash(request))
+        return Response({"votes": {str(key): value for key, value in votes.items()}})
+
+
+class CommentContextView(generics.GenericAPIView):
+    """Where a public comment is in its thread: the page (number and cursor) holding
+    its top-level ancestor under ``sort`` and ``page_size``, so a client can open a
+    long thread at it. 404 for what the public cannot see."""
+
+    serializer_class = CommentContextSerializer
+    pagination_class = PageNumberPagination
+
+    @extend_schema(
+        parameters=[thread.SORT_PARAMETER],
+        responses={200: CommentContextSerializer, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        sort = thread.parse_sort(request)
+        page_size = self.paginator.get_page_size(request)
+        context = comment_context(comment_id=pk, sort=sort, page_size=page_size)
+        cursor = (
+            ""
+            if context.after is None
+            else thread.encode_cursor("a", context.after[1], sort, context.after[0])
+        )
+        base = request.build_absolute_uri(reverse("post-thread", args=[context.comment.post_id]))
+        if sort != "oldest":
+            base = replace_query_param(base, thread.SORT_PARAM, sort)
+        if page_size != self.paginator.page_size:
+            base = replace_query_param(base, self.paginator.page_size_query_param, page_size)
+        page_url = (
+            base
+            if context.page == 1
+            else replace_query_param(base, self.paginator.page_query_param, context.page)
+        )
+        data = {
+            "comment": context.comment.pk,
+            "post": context.comment.post_id,
+            "top_level": context.top_level.pk,
+            "sort": sort,
+            "page_size": page_size,
+            "page": context.page,
+            "cursor": cursor,
+            "pinned": context.top_level.is_pinned,
+            "url": page_url,
+            "cursor_url": replace_query_param(base, thread.CURSOR_PARAM, cursor),
+        }
+        return Response(CommentContextSerializer(data).data)

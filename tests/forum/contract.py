@@ -1,6 +1,7 @@
 """The fields API.md promises on a comment (plus body_html), shared by the tests."""
 
-COMMENT_FIELDS = {
+# API v1 (API.md): never dropped or renamed.
+V1_COMMENT_FIELDS = {
     "id",
     "post",
     "parent",
@@ -17,3 +18,8 @@ COMMENT_FIELDS = {
     "reply_count",
     "author_is_moderator",
 }
+
+# Added by issue 16 (votes, pins, formats): new fields only.
+READER_FIELDS = {"format", "score", "votes_up", "votes_down", "pinned"}
+
+COMMENT_FIELDS = V1_COMMENT_FIELDS | READER_FIELDS

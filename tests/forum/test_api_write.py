@@ -348,3 +348,28 @@ def test_the_same_text_from_someone_else_or_later_is_fine(api_client, user_clien
     assert post_comment(user_client, post, body="Same words").status_code == 201
     Comment.objects.update(created_at=timezone.now() - timedelta(minutes=6))
     assert post_comment(api_client, post, body="Same words").status_code == 201
+
+
+@pytest.mark.parametrize("parent", ["1", 1.0, True, "x", [1], {"id": 1}])
+def test_a_parent_that_is_not_a_json_integer_is_refused(api_client, post, parent):
+    response = api_client.post(
+        f"/api/posts/{post.pk}/comments/", {"body": "hi", "parent": parent}, format="json"
+    )
+    assert response.status_code == 400
+    assert "parent" in response.json()
+    assert not Comment.objects.filter(post=post).exists()
+
+
+def test_the_schema_states_the_limits_the_server_enforces(api_client):
+    schema = api_client.get("/api/schema/?format=json", HTTP_ACCEPT="application/json").json()
+    thread = schema["paths"]["/api/posts/{id}/comments/"]["get"]["parameters"]
+    by_name = {p["name"]: p["schema"] for p in thread}
+    assert by_name["replies_limit"] == {"type": "integer", "minimum": 0, "maximum": 10000}
+    assert by_name["id"]["minimum"] == 1
+    assert by_name["page_size"]["minimum"] == 1
+    assert by_name["page_size"]["maximum"] == 200
+    for path, item in schema["paths"].items():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path" and parameter["schema"].get("type") == "integer":
+                    assert parameter["schema"]["minimum"] == 1, path

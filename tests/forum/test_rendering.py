@@ -54,3 +54,40 @@ def test_rendering_any_text_gives_safe_idempotently_sanitised_html(text):
         assert f'rel="{LINK_REL}"' in anchor
         href = re.search(r'href="([^"]*)"', anchor)
         assert href is None or href.group(1).startswith(("http://", "https://", "mailto:"))
+
+
+# --- markdown ----------------------------------------------------------------------------
+
+
+def test_markdown_renders_the_small_subset():
+    from forum.rendering import render_markdown
+
+    html = render_markdown(
+        "*em* **strong** `code` [a link](https://example.org/x)\n\n> quoted\n\n- one\n- two"
+    )
+    assert "<em>em</em>" in html and "<strong>strong</strong>" in html
+    assert "<code>code</code>" in html
+    assert f'<a href="https://example.org/x" rel="{LINK_REL}">a link</a>' in html
+    assert "<blockquote>\n<p>quoted</p>\n</blockquote>" in html
+    assert "<ul>\n<li>one</li>\n<li>two</li>\n</ul>" in html
+
+
+def test_markdown_keeps_raw_html_images_and_headings_as_text():
+    from forum.rendering import render_markdown
+
+    html = render_markdown("<b>bold?</b> ![pic](https://example.org/p.png)\n\n# Title")
+    assert "&lt;b&gt;bold?&lt;/b&gt;" in html
+    assert "<img" not in html and "<h1" not in html and "# Title" in html
+
+
+def test_markdown_single_newlines_are_line_breaks_as_in_plain_text():
+    from forum.rendering import render_markdown
+
+    assert render_markdown("one\ntwo") == "<p>one<br>\ntwo</p>"
+
+
+def test_plain_is_the_default_format_and_renders_as_before():
+    from forum.rendering import render
+
+    text = "*not emphasis* <b>\nhttps://example.org"
+    assert render(text) == render(text, "plain") == render_text(text)

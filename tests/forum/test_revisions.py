@@ -179,3 +179,36 @@ def test_erasing_an_account_with_its_comments_erases_their_versions(
     assert erased.status_code == 204
     revisions = moderator_client.get(f"/api/moderation/comments/{comment['id']}/revisions/")
     assert revisions.json()["results"] == []
+
+
+def test_a_held_edit_keeps_its_format_until_approved_and_readers_still_vote(
+    api_client, user_client, moderator_client, post, published
+):
+    comment, _ = published
+    held = user_client.patch(
+        f"/api/comments/{comment['id']}/",
+        {"body": "*forbidden* words", "format": "markdown"},
+        format="json",
+    ).json()
+    assert held["format"] == "plain"  # the public text is still the plain one
+    assert held["pending_edit"]["format"] == "markdown"
+    # Readers vote on the comment as the public sees it, with its edit waiting.
+    voted = api_client.post(f"/api/comments/{comment['id']}/vote/", {"value": 1}, format="json")
+    assert voted.status_code == 200 and voted.json()["score"] == 1
+
+    versions = moderator_client.get(f"/api/moderation/comments/{comment['id']}/revisions/").json()
+    versions = versions["results"] if isinstance(versions, dict) else versions
+    assert [(v["format"], v["status"]) for v in versions] == [
+        ("plain", "applied"),
+        ("markdown", "pending"),
+    ]
+    approved = moderator_client.post(
+        f"/api/moderation/comments/{comment['id']}/decision/",
+        {"action": "approve_edit"},
+        format="json",
+    )
+    assert approved.status_code == 200
+    public = api_client.get(f"/api/comments/{comment['id']}/").json()
+    assert public["format"] == "markdown"
+    assert "<em>forbidden</em>" in public["body_html"]
+    assert public["score"] == 1

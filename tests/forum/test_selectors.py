@@ -174,6 +174,11 @@ def test_comment_as_dict_anonymous_and_named():
         "created_at": datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC),
         "edited_at": None,
         "reply_count": 0,
+        "body_format": "plain",
+        "score": 0,
+        "votes_up": 0,
+        "votes_down": 0,
+        "pinned_at": None,
     }
     anonymous = selectors.comment_as_dict(row)
     assert (anonymous["author_name"], anonymous["display_name"], anonymous["is_anonymous"]) == (

@@ -257,6 +257,7 @@ def test_a_decision_answers_the_new_state_and_whether_it_changed(moderator_clien
         "removed": False,
         "removal_kind": None,
         "moderation_reasons": [],
+        "pinned": False,
         "changed": True,
         "log_entry": entry.pk,
     }
@@ -487,3 +488,105 @@ def test_the_queue_of_a_kind_that_never_waits_is_empty(moderator_client, post):
         response = moderator_client.get(QUEUE, {"kind": kind})
         assert response.status_code == 200
         assert response.json()["results"] == []
+
+
+# --- pins ------------------------------------------------------------------------------------
+
+
+def test_pin_and_unpin_are_audited_and_idempotent(moderator_client, moderator, post):
+    comment = make_comment(post, body="Worth reading first.")
+    pinned = comment_decision(moderator_client, comment.pk, "pin", reason="Best answer.")
+    assert pinned.status_code == 200
+    assert (pinned.json()["pinned"], pinned.json()["changed"]) == (True, True)
+    entry = ModerationAction.objects.get()
+    assert (entry.action, entry.from_state, entry.to_state, entry.reason, entry.actor) == (
+        "pin",
+        "unpinned",
+        "pinned",
+        "Best answer.",
+        moderator,
+    )
+    again = comment_decision(moderator_client, comment.pk, "pin")
+    assert (again.json()["changed"], again.json()["log_entry"]) == (False, None)
+    unpinned = comment_decision(moderator_client, comment.pk, "unpin")
+    assert (unpinned.json()["pinned"], unpinned.json()["changed"]) == (False, True)
+    assert comment_decision(moderator_client, comment.pk, "unpin").json()["changed"] is False
+    actions = ModerationAction.objects.order_by("pk").values_list("action", flat=True)
+    assert list(actions) == ["pin", "unpin"]
+    events = list(
+        forum_services.events.Event.objects.filter(comment_id=comment.pk)
+        .order_by("pk")
+        .values_list("kind", flat=True)
+    )
+    assert events[-2:] == ["comment.pinned", "comment.unpinned"]
+    assert Post.objects.get(pk=post.pk).pinned_count == 0
+
+
+def test_at_most_three_pins_per_post(moderator_client, post):
+    comments = [make_comment(post, body=f"c{i}") for i in range(4)]
+    for comment in comments[:3]:
+        assert comment_decision(moderator_client, comment.pk, "pin").status_code == 200
+    fourth = comment_decision(moderator_client, comments[3].pk, "pin")
+    assert fourth.status_code == 409
+    assert "3 pinned" in fourth.json()["detail"]
+    assert Comment.objects.filter(post=post, pinned_at__isnull=False).count() == 3
+    comment_decision(moderator_client, comments[0].pk, "unpin")
+    assert comment_decision(moderator_client, comments[3].pk, "pin").status_code == 200
+
+
+def test_only_published_top_level_comments_are_pinned(moderator_client, post):
+    top = make_comment(post, body="top")
+    reply = make_comment(post, body="reply", parent=top)
+    held = make_comment(post, body="held", status=CommentStatus.PENDING)
+    assert comment_decision(moderator_client, reply.pk, "pin").status_code == 409
+    assert comment_decision(moderator_client, held.pk, "pin").status_code == 409
+    assert not ModerationAction.objects.exists()
+
+
+def test_pinning_is_for_moderators(user_client, api_client, post):
+    comment = make_comment(post, body="top")
+    assert comment_decision(user_client, comment.pk, "pin").status_code == 403
+    assert comment_decision(api_client, comment.pk, "pin").status_code in (401, 403)
+    comment.refresh_from_db()
+    assert comment.pinned_at is None
+
+
+def test_the_database_caps_pins_at_three(post):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Post.objects.filter(pk=post.pk).update(pinned_count=4)
+    reply_parent = make_comment(post, body="top")
+    reply = make_comment(post, body="reply", parent=reply_parent)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Comment.objects.filter(pk=reply.pk).update(pinned_at=timezone.now())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks")
+@pytest.mark.django_db(transaction=True)
+def test_pins_at_once_never_exceed_three(post, moderator, second_moderator):
+    comments = [make_comment(post, body=f"c{i}") for i in range(6)]
+    served_openapi()
+    barrier = threading.Barrier(6)
+    answers: list[int] = []
+
+    def decide(actor, comment):
+        try:
+            client = APIClient()
+            client.force_authenticate(actor)
+            barrier.wait(timeout=10)
+            answers.append(comment_decision(client, comment.pk, "pin").status_code)
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=decide, args=(moderator if i % 2 else second_moderator, c))
+        for i, c in enumerate(comments)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(answers) == [200, 200, 200, 409, 409, 409]
+    assert Comment.objects.filter(post=post, pinned_at__isnull=False).count() == 3
+    assert Post.objects.get(pk=post.pk).pinned_count == 3

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 
 from accounts.models import User
 from forum import services as forum_services
-from forum.models import Blog, Comment, Flag, Post
+from forum.models import Blog, Comment, Flag, Post, Vote
 from moderation import casework, services
 from moderation.models import Ban, BlogPolicy, ModerationAction, ModeratorNote
 from tests.factories import PostFactory, UserFactory, make_comment
@@ -49,6 +49,9 @@ def busy_blog(blog, post, moderator):
     spam_undone = services.comment_spam(comment_id=reply.pk, actor=moderator).action
     casework.action_undo(action_id=spam_undone.pk, actor=moderator)
     PostFactory(blog=blog, title="Second post")
+    forum_services.vote_cast(comment_id=top.pk, value=1, user=moderator, ip_hash="")
+    forum_services.vote_cast(comment_id=reply.pk, value=-1, user=None, ip_hash="net-hash")
+    services.comment_decide(comment_id=top.pk, action="pin", actor=moderator)
     return blog
 
 
@@ -63,6 +66,14 @@ def public_and_moderation_state(api_client, moderator_client) -> dict:
         "bans": list(Ban.objects.values("user__username", "reason", "created_by__username")),
         "policy": list(BlogPolicy.objects.values("mode", "max_links", "watched_words")),
         "flags": list(Flag.objects.values("comment_id", "reporter_key", "reason", "resolved_at")),
+        "votes": list(
+            Vote.objects.values("comment_id", "voter__username", "voter_key", "value").order_by(
+                "pk"
+            )
+        ),
+        "top": api_client.get(
+            f"/api/posts/{Post.objects.order_by('pk').first().pk}/comments/", {"sort": "top"}
+        ).json(),
         "notes": list(
             ModeratorNote.objects.values(
                 "blog__slug", "comment_id", "user__username", "ip_hash", "body", "created_by_id"
@@ -81,6 +92,7 @@ def wipe_blog_data(keep: User) -> None:
     ModerationAction.objects.filter(undoes__isnull=False).delete()  # undos first (PROTECT)
     ModerationAction.objects.all().delete()
     Flag.objects.all().delete()
+    Vote.objects.all().delete()
     Ban.objects.all().delete()
     BlogPolicy.objects.all().delete()
     for depth in sorted(set(Comment.objects.values_list("depth", flat=True)), reverse=True):
@@ -96,6 +108,7 @@ def test_a_blog_round_trips_through_export_and_import(
     before = public_and_moderation_state(api_client, moderator_client)
     assert before["log"]["count"] >= 5 and before["queue"]["count"] >= 2
     assert len(before["notes"]) == 2
+    assert len(before["votes"]) == 2
     target = tmp_path / "blog.json"
     out = io.StringIO()
     call_command("export_blog", busy_blog.slug, str(target), stdout=out)

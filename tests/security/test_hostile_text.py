@@ -26,15 +26,43 @@ class _Collector(HTMLParser):
         self.elements.append((tag, attrs))
 
 
-def assert_safe_html(fragment: str) -> None:
-    """Only <p>, <br> and <a href rel>; links only to http(s)/mailto."""
+PLAIN_TAGS = {"p", "br", "a"}
+MARKDOWN_TAGS = PLAIN_TAGS | {"em", "strong", "blockquote", "ul", "ol", "li", "code", "pre"}
+# Markdown-shaped attacks, on top of the corpus: links and autolinks to scripts, images,
+# titles and reference links trying to smuggle attributes.
+MARKDOWN_PAYLOADS = [
+    "[x](javascript:alert(1))",
+    "[x](JaVaScRiPt:alert(1))",
+    "[x](  javascript:alert(1)  )",
+    "[x](java&#115;cript:alert(1))",
+    "[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    "[x](vbscript:msgbox(1))",
+    "<javascript:alert(1)>",
+    "![x](javascript:alert(1))",
+    '![x](http://example.org/a.png "t" onerror=alert(1))',
+    '[x](http://example.org "a" onclick="alert(1)")',
+    "[x][r]\n\n[r]: javascript:alert(1)",
+    "**<script>alert(1)</script>**",
+    "`<img src=x onerror=alert(1)>`",
+    "> <iframe src=javascript:alert(1)>",
+    "- <a href=javascript:alert(1)>x</a>",
+    "```\n</code></pre><script>alert(1)</script>\n```",
+    "[<img src=x onerror=alert(1)>](http://example.org)",
+    '1. [x](http://example.org/"onmouseover=alert(1))',
+]
+
+
+def assert_safe_html(fragment: str, tags: set[str] = PLAIN_TAGS) -> None:
+    """Only the allowed tags (<p>, <br> and <a href rel> for plain text, and the
+    markdown subset's); links only to http(s)/mailto; no other attributes."""
     parser = _Collector()
     parser.feed(fragment)
     parser.close()
     for tag, attrs in parser.elements:
-        assert tag in {"p", "br", "a"}, (tag, fragment)
+        assert tag in tags, (tag, fragment)
         names = {name for name, _ in attrs}
-        assert names <= ({"href", "rel"} if tag == "a" else set()), (tag, attrs)
+        allowed = {"href", "rel"} if tag == "a" else {"start"} if tag == "ol" else set()
+        assert names <= allowed, (tag, attrs)
         for name, value in attrs:
             if name == "href":
                 assert urlsplit((value or "").strip()).scheme.lower() in SAFE_SCHEMES, value
@@ -64,6 +92,49 @@ def test_comment_create_edit_and_thread_output_are_safe(api_client, post, payloa
     assert api_client.get(f"/api/posts/{post.pk}/comments/")["Content-Type"].startswith(
         "application/json"
     )
+
+
+@pytest.mark.parametrize("payload", PAYLOADS + MARKDOWN_PAYLOADS)
+def test_markdown_comments_create_edit_and_thread_output_are_safe(api_client, post, payload):
+    created = api_client.post(
+        f"/api/posts/{post.pk}/comments/",
+        {"body": f"x {payload}", "format": "markdown"},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    data = created.json()
+    assert data["body"] == f"x {payload}"
+    assert data["format"] == "markdown"
+    assert_safe_html(data["body_html"], MARKDOWN_TAGS)
+    edited = api_client.patch(
+        f"/api/comments/{data['id']}/",
+        {"body": f"{payload}\n\n*edited*"},
+        format="json",
+        HTTP_X_EDIT_TOKEN=data["edit_token"],
+    )
+    assert edited.status_code == 200
+    assert_safe_html(edited.json()["body_html"], MARKDOWN_TAGS)
+    [top] = api_client.get(f"/api/posts/{post.pk}/comments/").json()["results"]
+    assert_safe_html(top["body_html"], MARKDOWN_TAGS)
+    assert top["format"] == "markdown"
+
+
+@pytest.mark.parametrize("payload", PAYLOADS + MARKDOWN_PAYLOADS)
+def test_markdown_guest_post_output_is_safe(api_client, blog, payload):
+    response = api_client.post(
+        "/api/guest-posts/",
+        {
+            "blog": blog.slug,
+            "title": payload[:300],
+            "body": payload,
+            "author_name": "N",
+            "format": "markdown",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["format"] == "markdown"
+    assert_safe_html(response.json()["body_html"], MARKDOWN_TAGS)
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)

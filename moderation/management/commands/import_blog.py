@@ -24,6 +24,8 @@ class Command(BaseCommand):
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             line = getattr(exc, "lineno", 1)
             raise CommandError(f"{file}:{line}: not a JSON export: {exc}") from exc
+        except RecursionError as exc:
+            raise CommandError(f"{file}:1: not a JSON export: nested too deeply") from exc
         try:
             counts = blog_import(data=data)
         except ServiceError as exc:

@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('forum', '0009_comment_revisions_flag_networks'),
-        ('moderation', '0003_desk_audit_and_notes'),
+        ('forum', '0011_comment_revisions_flag_networks'),
+        ('moderation', '0004_blog_policy_downvotes_pins'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -36,7 +36,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='moderationaction',
             name='action',
-            field=models.CharField(choices=[('approve', 'Approve'), ('reject', 'Reject'), ('spam', 'Mark as spam'), ('remove', 'Remove'), ('restore', 'Restore'), ('publish', 'Publish'), ('hold', 'Return to the queue'), ('ban', 'Ban'), ('lift', 'Lift a ban'), ('policy', 'Change the policy'), ('approve_edit', 'Approve an edit'), ('reject_edit', 'Reject an edit')], max_length=16),
+            field=models.CharField(choices=[('approve', 'Approve'), ('reject', 'Reject'), ('spam', 'Mark as spam'), ('remove', 'Remove'), ('restore', 'Restore'), ('publish', 'Publish'), ('hold', 'Return to the queue'), ('ban', 'Ban'), ('lift', 'Lift a ban'), ('policy', 'Change the policy'), ('approve_edit', 'Approve an edit'), ('reject_edit', 'Reject an edit'), ('pin', 'Pin'), ('unpin', 'Unpin')], max_length=16),
         ),
         migrations.AddConstraint(
             model_name='blogpolicy',
@@ -44,6 +44,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='moderationaction',
-            constraint=models.CheckConstraint(condition=models.Q(('action__in', ['approve', 'reject', 'spam', 'remove', 'restore', 'publish', 'hold', 'ban', 'lift', 'policy', 'approve_edit', 'reject_edit'])), name='moderationaction_action_valid'),
+            constraint=models.CheckConstraint(condition=models.Q(('action__in', ['approve', 'reject', 'spam', 'remove', 'restore', 'publish', 'hold', 'ban', 'lift', 'policy', 'approve_edit', 'reject_edit', 'pin', 'unpin'])), name='moderationaction_action_valid'),
         ),
     ]

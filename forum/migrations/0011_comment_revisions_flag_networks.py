@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('forum', '0008_import_sources'),
+        ('forum', '0010_readers_votes_sorts_pins_formats'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -26,6 +26,7 @@ class Migration(migrations.Migration):
                 ('number', models.PositiveIntegerField()),
                 ('body', models.TextField()),
                 ('body_html', models.TextField(blank=True)),
+                ('body_format', models.CharField(choices=[('plain', 'Plain text'), ('markdown', 'Markdown')], default='plain', max_length=8)),
                 ('status', models.CharField(choices=[('applied', "Applied (was or is the comment's text)"), ('pending', 'Awaiting review'), ('rejected', 'Rejected by a moderator'), ('spam', 'Spam'), ('superseded', 'Replaced by a later edit before review')], max_length=16)),
                 ('reasons', models.JSONField(blank=True, default=list)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
