@@ -40,3 +40,18 @@ def test_ip_hash_is_keyed_and_stable(settings):
     assert first == ip_hash("203.0.113.5") and "203.0.113.5" not in first
     settings.IP_HASH_KEY = "two"
     assert ip_hash("203.0.113.5") != first
+
+
+def test_an_ipv4_address_written_as_ipv6_is_in_its_ipv4_network(settings):
+    from forum.identity import network_of, request_network_hash
+
+    settings.TRUSTED_PROXIES = []
+    assert network_of("::ffff:198.51.100.7") == network_of("198.51.100.9") == "198.51.100.0/24"
+    assert network_of("2001:db8:1:2::1") == "2001:db8:1:2::/64"
+    # Flags, votes, bans and lockouts all key on this one hash of the network.
+    assert request_network_hash(request("::ffff:198.51.100.7")) == request_network_hash(
+        request("198.51.100.200")
+    )
+    assert request_network_hash(request("198.51.101.1")) != request_network_hash(
+        request("198.51.100.1")
+    )
