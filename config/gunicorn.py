@@ -9,7 +9,7 @@ Everything can be changed from the environment (README, "Production deployment")
 | ``GUNICORN_THREADS`` | 1 | threads per worker (more than 1: ``gthread`` workers) |
 | ``GUNICORN_TIMEOUT`` | 30 | seconds before a stuck worker is restarted |
 | ``GUNICORN_MAX_REQUESTS`` | 50000 | requests before a worker is recycled (plus jitter; 0: never) |
-| ``GUNICORN_MAX_REQUESTS_JITTER`` | half of it | each worker's limit is raised by a random 0 to this |
+| ``GUNICORN_MAX_REQUESTS_JITTER`` | half of it | a random 0 to this is added per worker |
 | ``GUNICORN_ACCESS_LOG`` | off | ``1``: access log on stdout |
 | ``FORWARDED_ALLOW_IPS`` | ``127.0.0.1`` | proxies whose ``X-Forwarded-*`` gunicorn believes |
 

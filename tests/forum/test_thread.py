@@ -12,6 +12,7 @@ import zoneinfo
 import orjson
 import pytest
 from django.core.cache import caches
+from django.db import connection
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -598,6 +599,27 @@ def test_posting_a_reply_over_the_api_costs_the_same_statements_whatever_the_thr
     assert response.status_code == 201, response.json()
     post.refresh_from_db()
     assert post.comment_count == size + 1
+
+
+@pytest.mark.parametrize("async_commit", [False, True])
+def test_a_reply_commits_asynchronously_on_postgresql_only_when_configured(
+    api_client, post, settings, django_assert_num_queries, async_commit
+):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "comment_anon": []}
+    settings.FORUM = {**settings.FORUM, "ASYNC_COMMENT_COMMIT": async_commit}
+    parent = make_comment(post, body="parent")
+    on_postgres = connection.vendor == "postgresql"
+    # the post, the parent, the repeat check, then the reply's three statements, and
+    # on PostgreSQL with FORUM_ASYNC_COMMENT_COMMIT the SET LOCAL before them
+    with django_assert_num_queries(6 + (async_commit and on_postgres)):
+        response = api_client.post(
+            thread_url(post.pk), {"body": "A reply.", "parent": parent.pk}, format="json"
+        )
+    assert response.status_code == 201
+    if on_postgres:  # the test's transaction is the reply's: SET LOCAL still holds
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == ("off" if async_commit else "on")
 
 
 def test_comments_created_at_given_times_sort_by_path_not_time(post):
