@@ -32,7 +32,7 @@ _CRC_POLY = 0xEDB88320
 class Tail:
     """``data`` compressed into final raw deflate blocks, with what ``gzip_body`` needs."""
 
-    deflated: bytes
+    deflated: bytes | memoryview
     size: int  # len(data)
     crc: int  # zlib.crc32(data)
     shift: tuple[int, ...]  # the CRC map of appending ``size`` bytes (32 columns)

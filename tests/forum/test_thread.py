@@ -17,7 +17,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from forum import selectors, services, thread_page
+from forum import selectors, services, thread_cache, thread_page
 from forum.models import Comment, CommentStatus, Post, PostStatus, RemovalKind, path_step
 from tests.factories import make_comment, make_thread
 from tests.forum.conftest import at
@@ -377,13 +377,42 @@ def test_a_cached_page_is_one_redis_round_trip_of_raw_bytes(
     assert re.fullmatch(rb"[0-9a-f]{12}", version)
     assert header.startswith(b'["' + version + b'",')
     assert first.content.endswith(rest + b"}")
+    thread_cache.local_pages.clear()  # as in another process: the page is in Redis only
     with django_assert_num_queries(0), _redis_commands(raw, redis_cache.key_prefix) as seen:
         again = api_client.get(url)
     assert again.content == first.content
-    assert [command[0] for command in seen] == ["MGET"]
+    assert [command[0] for command in seen] == ["MGET"]  # the version and the page
+    with _redis_commands(raw, redis_cache.key_prefix) as seen:
+        assert api_client.get(url).content == first.content
+    assert [command[0] for command in seen] == ["GET"]  # this process holds the page now
     with _redis_commands(raw, redis_cache.key_prefix) as seen:
         assert api_client.get(url, headers={"If-None-Match": first["ETag"]}).status_code == 304
     assert [command[0] for command in seen] == ["GET"]  # the version alone, not the page
+
+
+@pytest.mark.thread_cache
+def test_a_page_this_process_holds_is_not_served_once_the_thread_changed(
+    api_client, tree, redis_cache, django_capture_on_commit_callbacks
+):
+    url = thread_url(tree.post.pk)
+    api_client.get(url)
+    before = api_client.get(url)  # from this process's copy
+    with django_capture_on_commit_callbacks(execute=True):
+        make_comment(tree.post, body="d")  # e.g. through another server
+    after = api_client.get(url)
+    assert after["ETag"] != before["ETag"]
+    assert [node["body"] for node in after.json()["results"]] == ["a", "b", "c", "d"]
+
+
+def test_the_local_page_copies_stay_within_their_budget(settings):
+    settings.FORUM = {**settings.FORUM, "THREAD_LOCAL_CACHE_MB": 1}
+    pages = thread_cache.local_pages
+    for i in range(20):
+        pages.put((i, "p1:50:None"), bytes(200_000))
+    assert pages.size <= 1024 * 1024 and len(pages.pages) == 5
+    assert pages.get((19, "p1:50:None")) is not None and pages.get((0, "p1:50:None")) is None
+    pages.put((99, "big"), bytes(300_000))  # over a quarter of the budget: not kept
+    assert pages.get((99, "big")) is None
 
 
 @contextlib.contextmanager
