@@ -638,9 +638,9 @@ def test_a_reply_commits_asynchronously_on_postgresql_only_when_configured(
     settings.FORUM = {**settings.FORUM, "ASYNC_COMMENT_COMMIT": async_commit}
     parent = make_comment(post, body="parent")
     on_postgres = connection.vendor == "postgresql"
-    # the post, the parent, the repeat check, then the reply's three statements, and
-    # on PostgreSQL with FORUM_ASYNC_COMMENT_COMMIT the SET LOCAL before them
-    with django_assert_num_queries(6 + (async_commit and on_postgres)):
+    # the post, the parent, the repeat check, then the reply's three statements and
+    # its event, and on PostgreSQL with FORUM_ASYNC_COMMENT_COMMIT the SET LOCAL first
+    with django_assert_num_queries(7 + (async_commit and on_postgres)):
         response = api_client.post(
             thread_url(post.pk), {"body": "A reply.", "parent": parent.pk}, format="json"
         )
