@@ -16,6 +16,9 @@
    - the bare view sending as many bytes as the cached page, and the cached page
      of 50 (the default page), alternated in two rounds on the same server so that
      the machine's drift hits both alike; their ratio is the goal;
+   - with ``BENCH_BASELINE_REF`` (e.g. ``main``), the same cached page served at
+     once by the code of that git ref (exported under ``bench/.data``), in the same
+     rounds: the in-run baseline;
    - the cached page with ``Accept-Encoding: gzip``;
    - a mix of 90% reads and 10% replies posted;
    - the page with the thread cache off (gunicorn restarted with
@@ -27,6 +30,7 @@
 """
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -100,15 +104,17 @@ def _redis_url() -> str | None:
 
 
 class Gunicorn:
-    def __init__(self, env: dict[str, str], workers: int) -> None:
+    def __init__(self, env: dict[str, str], workers: int, *, cwd: Path = ROOT) -> None:
+        self.cwd = cwd
         self.port = _free_port()
         self.env = {
             **env,
             "GUNICORN_BIND": f"127.0.0.1:{self.port}",
             "WEB_CONCURRENCY": str(workers),
             "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "PYTHONPATH": str(cwd),
         }
-        self.log_path = DATA_DIR / "gunicorn.log"
+        self.log_path = DATA_DIR / f"gunicorn-{self.port}.log"
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> "Gunicorn":
@@ -119,7 +125,7 @@ class Gunicorn:
         self.log_start = self.log.tell()
         self.process = subprocess.Popen(
             [gunicorn, "config.wsgi", "-c", "config/gunicorn.py"],
-            cwd=ROOT,
+            cwd=self.cwd,
             env=self.env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -334,6 +340,24 @@ class PyLoad:
         }
 
 
+def baseline_tree(ref: str) -> Path:
+    """The project at git ``ref`` (e.g. ``main``), exported under ``bench/.data`` with
+    this bench's bare view added, to serve the same thread side by side."""
+    target = DATA_DIR / f"baseline-{re.sub(r'[^A-Za-z0-9._-]', '_', ref)}"
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", ref],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True, timeout=120)
+    for name in ("settings.py", "urls.py"):
+        shutil.copy(ROOT / "bench" / name, target / "bench" / name)
+    return target
+
+
 def _drive(server: "Gunicorn", use_wrk: bool, **kwargs) -> dict:
     booted = server.workers_booted()
     result = run_wrk(server.url, **kwargs) if use_wrk else PyLoad(server.url).run(**kwargs)
@@ -401,7 +425,20 @@ def main() -> None:
         connection.close()
         env = dict(os.environ)
         path = f"/api/posts/{post.pk}/comments/"
-        with Gunicorn({**env, **cache_env}, workers) as server:
+        baseline_ref = os.environ.get("BENCH_BASELINE_REF")
+        with contextlib.ExitStack() as servers:
+            server = servers.enter_context(Gunicorn({**env, **cache_env}, workers))
+            baseline = None
+            if baseline_ref:
+                # The same thread served by the code at that ref, at once, with its own
+                # keys in Redis (its cache layout differs), as the in-run baseline.
+                base_env = {
+                    **cache_env,
+                    "CACHE_KEY_PREFIX": cache_env.get("CACHE_KEY_PREFIX", "bench") + "-baseline",
+                }
+                baseline = servers.enter_context(
+                    Gunicorn({**env, **base_env}, workers, cwd=baseline_tree(baseline_ref))
+                )
             with urllib.request.urlopen(server.url + path) as answer:  # noqa: S310
                 page_bytes = len(answer.read())
             log(f"   page of 50: {page_bytes} bytes; {workers} workers, {connections} connections")
@@ -418,6 +455,13 @@ def main() -> None:
                     _drive(server, use_wrk, **cached),
                     cache_env,
                 )
+                if baseline is not None:
+                    record(
+                        f"baseline ({baseline_ref}): thread page of 50, cached "
+                        f"(round {round_number})",
+                        _drive(baseline, use_wrk, **cached),
+                        cache_env,
+                    )
             record(
                 "thread page of 50, cached, Accept-Encoding: gzip",
                 _drive(server, use_wrk, **{**cached, "headers": {"Accept-Encoding": "gzip"}}),
@@ -437,7 +481,7 @@ def main() -> None:
             import redis as redis_client
 
             keys = redis_client.Redis.from_url(redis)
-            for key in keys.scan_iter(f"{cache_env['CACHE_KEY_PREFIX']}:*"):
+            for key in keys.scan_iter(f"{cache_env['CACHE_KEY_PREFIX']}*"):
                 keys.delete(key)
     emit({"load": {"runs": runs, "page_bytes": page_bytes, "tool": runs[0]["tool"]}})
 

@@ -248,6 +248,14 @@ def main() -> None:
         functions = {"floor": floor, "ours": ours}
         if not args.cached:
             functions["equal"] = equal
+        elif os.environ.get("CACHE_URL", "").startswith("redis://"):
+            from forum.thread_cache import local_pages
+
+            def shared(ours=ours):  # a process that does not hold the page: from Redis
+                local_pages.clear()
+                return ours()
+
+            functions["shared"] = shared
         times = measure(functions, budget_s=budget)
         row = {
             "db": connection.vendor,
@@ -264,6 +272,8 @@ def main() -> None:
             "ours_ms": round(times["ours"], 3),
             "ratio": round(times["ours"] / times["floor"], 2),
         }
+        if "shared" in times:
+            row["shared_ms"] = round(times["shared"], 3)
         if "equal" in times:
             row["equal_ms"] = round(times["equal"], 3)
             row["equal_ratio"] = round(times["ours"] / times["equal"], 2)
@@ -282,30 +292,37 @@ def main() -> None:
     emit(result)
 
 
-def redis_commands_per_cached_read(client, cache, ids: dict) -> list[str]:
+def redis_commands_per_cached_read(client, cache, ids: dict) -> dict[str, list[str]]:
     """The Redis commands (names) one cached read of the first page of ``two:1000``
     sends, watched with MONITOR and told apart from other clients by this run's key
-    prefix."""
+    prefix: by a process that does not hold the page yet (``shared``) and by one that
+    does (``held``)."""
     import uuid
 
     from bench.data import post_key
+    from forum.thread_cache import local_pages
 
     url = f"/api/posts/{ids[post_key('two', 1_000)]}/comments/"
     client.get(url)  # cached now
     raw = cache.client.get_client()
     prefix = cache.key_prefix
-    marker = f"{prefix}:monitor-end:{uuid.uuid4().hex}"
-    seen = []
-    with raw.monitor() as monitor:
-        client.get(url)
-        raw.get(marker)
-        while True:
-            command = monitor.next_command()["command"].split()
-            if marker in command:
-                break
-            if any(prefix in part for part in command):
-                seen.append(command[0])
-    return seen
+    found = {}
+    for case in ("shared", "held"):
+        if case == "shared":
+            local_pages.clear()  # a process that does not hold the page yet
+        marker = f"{prefix}:monitor-end:{uuid.uuid4().hex}"
+        seen = []
+        with raw.monitor() as monitor:
+            client.get(url)
+            raw.get(marker)
+            while True:
+                command = monitor.next_command()["command"].split()
+                if marker in command:
+                    break
+                if any(prefix in part for part in command):
+                    seen.append(command[0])
+        found[case] = seen
+    return found
 
 
 if __name__ == "__main__":
