@@ -222,6 +222,8 @@ class CachedPage:
     last_path: str | None
     results: bytes | memoryview
     gzip_tail: gzip_splice.Tail | None = None
+    first_score: int | None = None  # where the page starts and ends under sort=top
+    last_score: int | None = None
 
     def to_bytes(self) -> bytes:
         tail = self.gzip_tail
@@ -236,6 +238,8 @@ class CachedPage:
                 self.last_path,
                 len(self.results),
                 None if tail is None else [len(tail.deflated), tail.size, tail.crc, tail.shift],
+                self.first_score,
+                self.last_score,
             ]
         )
         parts = [header, b"\n", self.results]
@@ -255,7 +259,7 @@ class CachedPage:
         try:
             end = raw.index(b"\n")
             header = orjson.loads(raw[:end])
-            version, count, page, has_next, has_previous, first, last, size, gz = header
+            (version, count, page, has_next, has_previous, first, last, size, gz, *scores) = header
         except (ValueError, TypeError, orjson.JSONDecodeError):
             return None
         view = memoryview(raw)
@@ -274,6 +278,7 @@ class CachedPage:
             last,
             view[start : start + size],
             tail,
+            *(scores if len(scores) == 2 else (None, None)),
         )
 
 
@@ -285,7 +290,9 @@ def _render(post_id: int, query: ThreadQuery, version: str) -> CachedPage:
         after=query.after,
         before=query.before,
         replies_limit=query.replies_limit,
+        sort=query.sort,
     )
+    top = query.sort == "top"
     return CachedPage(
         version,
         thread.count,
@@ -295,6 +302,8 @@ def _render(post_id: int, query: ThreadQuery, version: str) -> CachedPage:
         thread.first_path,
         thread.last_path,
         orjson.dumps(thread.results),
+        first_score=thread.first_score if top else None,
+        last_score=thread.last_score if top else None,
     )
 
 
@@ -307,9 +316,11 @@ def _links(
     if number is None:  # by cursor
         base = remove_query_param(url, paginator.page_query_param)
         if has_next and last_path is not None:
-            next_link = replace_query_param(base, CURSOR_PARAM, encode_cursor("a", last_path))
+            cursor = encode_cursor("a", last_path, query.sort, page.last_score)
+            next_link = replace_query_param(base, CURSOR_PARAM, cursor)
         if has_previous and first_path is not None:
-            previous_link = replace_query_param(base, CURSOR_PARAM, encode_cursor("b", first_path))
+            cursor = encode_cursor("b", first_path, query.sort, page.first_score)
+            previous_link = replace_query_param(base, CURSOR_PARAM, cursor)
         return next_link, previous_link
     page_param = paginator.page_query_param
     if has_next:
