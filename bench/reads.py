@@ -107,6 +107,91 @@ def make_floor(conn, mark: str, post_id: int, page_size: int):
     return floor
 
 
+EQUAL_COLUMNS = (
+    "id, parent_id, depth, author_name, body, body_html, removed_at, created_at, "
+    "edited_at, reply_count"
+)
+
+
+def make_equal_floor(conn, mark: str, post_id: int, page_size: int, vendor: str):
+    """The same ``results`` as ours, built by hand: one query on the raw driver (the
+    page's public comments by path range, bounds known in advance), the driver's own
+    timestamps formatted as the API writes them, the same dicts nested in one pass,
+    ``orjson.dumps``. No count, no page lookup, no HTTP."""
+    import datetime
+
+    from django.utils import timezone
+
+    from forum.models import PUBLIC_COMMENT_SQL
+    from forum.selectors import iso_datetime
+
+    low, high = page_bounds(post_id, page_size)
+    sql = (
+        f"SELECT {EQUAL_COLUMNS} FROM forum_comment WHERE post_id = {mark} "
+        f"AND path >= {mark}"
+        + (f" AND path < {mark}" if high else "")
+        + f" AND {PUBLIC_COMMENT_SQL} ORDER BY path"
+    )
+    params = [post_id, low] + ([high] if high else [])
+    tz = timezone.get_current_timezone()
+    text_times = vendor == "sqlite"  # sqlite3 hands over the stored text
+
+    def moment(value):
+        if value is None:
+            return None
+        if text_times:
+            value = datetime.datetime.fromisoformat(value).replace(tzinfo=datetime.UTC)
+        return iso_datetime(value, tz)
+
+    def floor() -> bytes:
+        cursor = conn.cursor()
+        cursor.execute(sql, params)
+        results: list = []
+        nodes: dict = {}
+        for (
+            cid,
+            parent,
+            depth,
+            name,
+            body,
+            html,
+            removed_at,
+            created,
+            edited,
+            replies,
+        ) in cursor.fetchall():
+            if parent is None:
+                siblings = results
+            else:
+                up = nodes.get(parent)
+                if up is None:
+                    continue
+                siblings = up["replies"]
+            removed = removed_at is not None
+            node = {
+                "id": cid,
+                "post": post_id,
+                "parent": parent,
+                "depth": depth,
+                "author_name": name or None,
+                "display_name": name or "Anonymous",
+                "is_anonymous": not name,
+                "body": None if removed else body,
+                "body_html": None if removed else html,
+                "status": "approved",
+                "removed": removed,
+                "created_at": moment(created),
+                "edited_at": moment(edited),
+                "reply_count": replies,
+                "replies": [],
+            }
+            nodes[cid] = node
+            siblings.append(node)
+        return orjson.dumps(results)
+
+    return floor
+
+
 def make_ours(client, post_id: int, page_size: int):
     url = f"/api/posts/{post_id}/comments/?page_size={page_size}"
 
@@ -152,12 +237,26 @@ def main() -> None:
     for shape, size, page_size in cases:
         post_id = ids[post_key(shape, size)]
         floor = make_floor(conn, mark, post_id, page_size)
+        equal = make_equal_floor(conn, mark, post_id, page_size, connection.vendor)
         ours = make_ours(client, post_id, page_size)
         with CaptureQueriesContext(connection) as queries:
             body = ours().content
         query_count = len(queries)  # now: each request clears the connection's log
         data = orjson.loads(body)
-        times = measure({"floor": floor, "ours": ours}, budget_s=budget)
+        if orjson.loads(equal()) != data["results"]:
+            raise AssertionError(f"{shape}:{size}: the equal-output floor differs from ours")
+        functions = {"floor": floor, "ours": ours}
+        if not args.cached:
+            functions["equal"] = equal
+        elif os.environ.get("CACHE_URL", "").startswith("redis://"):
+            from forum.thread_cache import local_pages
+
+            def shared(ours=ours):  # a process that does not hold the page: from Redis
+                local_pages.clear()
+                return ours()
+
+            functions["shared"] = shared
+        times = measure(functions, budget_s=budget)
         row = {
             "db": connection.vendor,
             "cache": os.environ.get("CACHE_URL", ""),
@@ -173,17 +272,57 @@ def main() -> None:
             "ours_ms": round(times["ours"], 3),
             "ratio": round(times["ours"] / times["floor"], 2),
         }
+        if "shared" in times:
+            row["shared_ms"] = round(times["shared"], 3)
+        if "equal" in times:
+            row["equal_ms"] = round(times["equal"], 3)
+            row["equal_ratio"] = round(times["ours"] / times["equal"], 2)
         log(
             f"  {row['db']} {shape:>4} {size:>6} page_size={page_size:<3} "
             f"comments={row['comments']:<5} floor={row['floor_ms']:.2f} ms "
             f"ours={row['ours_ms']:.2f} ms ratio={row['ratio']} queries={row['queries']}"
         )
         rows.append(row)
+    result: dict = {"reads": rows}
     if os.environ.get("CACHE_URL", "").startswith("redis://"):
         from django.core.cache import cache
 
+        result["redis_commands"] = redis_commands_per_cached_read(client, cache, ids)
         cache.delete_pattern("*")  # this run's keys only: they carry its prefix
-    emit({"reads": rows})
+    emit(result)
+
+
+def redis_commands_per_cached_read(client, cache, ids: dict) -> dict[str, list[str]]:
+    """The Redis commands (names) one cached read of the first page of ``two:1000``
+    sends, watched with MONITOR and told apart from other clients by this run's key
+    prefix: by a process that does not hold the page yet (``shared``) and by one that
+    does (``held``)."""
+    import uuid
+
+    from bench.data import post_key
+    from forum.thread_cache import local_pages
+
+    url = f"/api/posts/{ids[post_key('two', 1_000)]}/comments/"
+    client.get(url)  # cached now
+    raw = cache.client.get_client()
+    prefix = cache.key_prefix
+    found = {}
+    for case in ("shared", "held"):
+        if case == "shared":
+            local_pages.clear()  # a process that does not hold the page yet
+        marker = f"{prefix}:monitor-end:{uuid.uuid4().hex}"
+        seen = []
+        with raw.monitor() as monitor:
+            client.get(url)
+            raw.get(marker)
+            while True:
+                command = monitor.next_command()["command"].split()
+                if marker in command:
+                    break
+                if any(prefix in part for part in command):
+                    seen.append(command[0])
+        found[case] = seen
+    return found
 
 
 if __name__ == "__main__":

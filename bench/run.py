@@ -26,6 +26,9 @@ TARGET_IMPORT_S = 3.0
 TARGET_PEER_RATIO = 20.0
 TARGET_DESK_MS = 150.0
 TARGET_TOP_RATIO = 2.0  # sort=top against sort=oldest, 10,000-comment thread
+TARGET_HTTP_CACHED_RATIO = 0.8
+TARGET_P99_OVER_P50 = 3.0
+TARGET_EQUAL_FLOOR_RATIO = 1.5
 
 
 def _postgres_answers() -> str | None:
@@ -101,6 +104,14 @@ def _cached_row(results: dict, key: str, shape: str, size: int, page_size: int) 
     return None
 
 
+def _redis_cell(row: dict | None) -> str:
+    if not row:
+        return ""
+    if row.get("shared_ms") is None:
+        return _fmt(row["ours_ms"])
+    return f"{_fmt(row['ours_ms'])} ({_fmt(row['shared_ms'])} from Redis)"
+
+
 def render(results: dict) -> str:
     info = results["machine"]
     out = [
@@ -117,12 +128,16 @@ def render(results: dict) -> str:
         "comments, nested in one pass, `orjson.dumps`. *ours*: `GET "
         "/api/posts/{id}/comments/?page_size=N` through Django's test client, in-process "
         "(middleware, DRF, selector, rendering), thread cache off. *cached*: the same with "
-        "the page in the cache (local memory / Redis). Threads: `flat`, `two` (two levels "
-        "like the seeds), `deep` (down to depth 6); first page.",
+        "the page in the cache (local memory / Redis: held by the process, and in brackets "
+        "fetched from Redis by a process that does not hold it). Threads: `flat`, `two` "
+        "(two levels like the seeds), `deep` (down to depth 6); first page. *equal-output floor*: "
+        "the same `results` as ours built by hand (one raw query, the driver's timestamps "
+        "formatted as the API writes them, the same dicts nested, `orjson.dumps`), "
+        "checked equal to ours.",
         "",
-        "| database | thread | page size | comments on page | floor | ours | ours / floor "
-        "| queries | cached (locmem) | cached (Redis) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| database | thread | page size | comments on page | floor | equal-output floor "
+        "| ours | ours / floor | ours / equal | queries | cached (locmem) | cached (Redis) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for db in ("sqlite", "postgres"):
         phase = results.get(f"reads-{db}", {})
@@ -135,10 +150,11 @@ def render(results: dict) -> str:
             redis = _cached_row(results, f"cached-redis-{db}", *args)
             out.append(
                 f"| {row['db']} | {row['shape']}:{row['size']} | {row['page_size']} "
-                f"| {row['comments']} | {_fmt(row['floor_ms'])} | {_fmt(row['ours_ms'])} "
-                f"| {_fmt(row['ratio'])} | {row['queries']} "
+                f"| {row['comments']} | {_fmt(row['floor_ms'])} | {_fmt(row.get('equal_ms'))} "
+                f"| {_fmt(row['ours_ms'])} | {_fmt(row['ratio'])} "
+                f"| {_fmt(row.get('equal_ratio'))} | {row['queries']} "
                 f"| {_fmt(local['ours_ms']) if local else ''} "
-                f"| {_fmt(redis['ours_ms']) if redis else ''} |"
+                f"| {_redis_cell(redis)} |"
             )
     out += [
         "",
@@ -162,10 +178,11 @@ def render(results: dict) -> str:
             )
     out += ["", "Writes (medians):", ""]
     out += [
-        "| database | reply over the API into 10,000 comments (ms) | the service alone (ms) "
+        "| database | reply over the API into 10,000 comments (ms) | the same with "
+        "`FORUM_ASYNC_COMMENT_COMMIT=1` (ms) | the service alone (ms) "
         "| statements of a reply at 1,000 / 10,000 comments | import of 10,000 via "
         "`comment_create` (s) |",
-        "|---|---|---|---|---|",
+        "|---|---|---|---|---|---|",
     ]
     for db in ("sqlite", "postgres"):
         phase = results.get(f"writes-{db}", {})
@@ -175,7 +192,8 @@ def render(results: dict) -> str:
         w = phase["writes"]
         st = w["reply_statements"]
         out.append(
-            f"| {w['db']} | {_fmt(w['reply_api_ms'])} | {_fmt(w['reply_service_ms'])} "
+            f"| {w['db']} | {_fmt(w['reply_api_ms'])} | {_fmt(w.get('reply_api_async_ms'))} "
+            f"| {_fmt(w['reply_service_ms'])} "
             f"| {st['1000']} / {st['10000']} | {_fmt(w['import_10k_s'])} "
             f"(CPU {_fmt(w.get('import_10k_cpu_s'))}) |"
         )
@@ -211,18 +229,30 @@ def render(results: dict) -> str:
         out.append(f"Not measured: {peer.get('error', peer.get('skipped', 'not run'))}")
 
     load = results.get("load", {})
-    out += ["", "Over HTTP (gunicorn on PostgreSQL, wrk on loopback):", ""]
+    out += [
+        "",
+        "Over HTTP (gunicorn on PostgreSQL with Redis, load from loopback; the bare view "
+        "and the cached page alternate on the same server):",
+        "",
+    ]
     if "load" in load:
         out += [
-            "| run | workers | connections | seconds | requests/s | p50 ms | p95 ms | p99 ms "
-            "| errors |",
-            "|---|---|---|---|---|---|---|---|---|",
+            f"Load generator: {load['load'].get('tool', 'wrk')}; the page of 50 is "
+            f"{load['load'].get('page_bytes', 'n/a')} bytes. Load average (1 min) when the "
+            f"HTTP runs started: {load['load'].get('load_start', 'n/a')}, ended: "
+            f"{load['load'].get('load_end', 'n/a')}.",
+            "",
+            "| run | workers | connections | seconds | requests | requests/s | p50 ms | p95 ms "
+            "| p99 ms | p99 / p50 | errors | workers started |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for run in load["load"]["runs"]:
             out.append(
                 f"| {run['name']} | {run['workers']} | {run['connections']} "
-                f"| {run['seconds']} | {_fmt(run['rps'], 0)} | {_fmt(run['p50_ms'])} "
-                f"| {_fmt(run['p95_ms'])} | {_fmt(run['p99_ms'])} | {run['errors']} |"
+                f"| {run['seconds']} | {run['requests']} | {_fmt(run['rps'], 0)} "
+                f"| {_fmt(run['p50_ms'])} | {_fmt(run['p95_ms'])} | {_fmt(run['p99_ms'])} "
+                f"| {_fmt(run['p99_ms'] / run['p50_ms'] if run['p50_ms'] else None, 1)} "
+                f"| {run['errors']} | {run.get('workers_started', 'n/a')} |"
             )
     else:
         out.append(f"Not measured: {load.get('error', load.get('skipped', 'not run'))}")
@@ -235,11 +265,171 @@ def render(results: dict) -> str:
         reason = imports.get("error", imports.get("skipped", "not run"))
         out += ["## Imports", "", f"Not measured: {reason}"]
 
+    out += [
+        "",
+        "## Goals of issue 15 (measured in this run)",
+        "",
+        "| measured | before (issue 15) | goal | this run | verdict |",
+        "|---|---|---|---|---|",
+    ]
+    for name, before, goal, measured, ok in issue_goals(results):
+        out.append(f"| {name} | {before} | {goal} | {measured} | {_verdict(ok)} |")
     out += ["", "## Targets", "", "| target | measured | verdict |", "|---|---|---|"]
     for name, measured, ok in targets(results):
         out.append(f"| {name} | {measured} | {_verdict(ok)} |")
     out.append("")
     return "\n".join(out)
+
+
+def _runs(results: dict, prefix: str) -> list[dict]:
+    load = results.get("load", {}).get("load") or {}
+    return [run for run in load.get("runs", []) if run["name"].startswith(prefix)]
+
+
+def _rate(runs: list[dict]) -> float | None:
+    seconds = sum(run["seconds"] for run in runs)
+    return sum(run["requests"] for run in runs) / seconds if seconds else None
+
+
+def issue_goals(results: dict) -> list[tuple[str, str, str, str, bool | None]]:
+    """Each row of issue 15's table: what it measures, the figure the issue started
+    from, the goal, this run's figure and ratio, and whether it is met."""
+    rows = []
+    bare, cached = _runs(results, "bare Django view"), _runs(results, "thread page of 50, cached (")
+    load_error = results.get("load", {}).get("error") or results.get("load", {}).get("skipped")
+    if bare and cached:
+        ratio = _rate(cached) / _rate(bare)
+        rounds = ", ".join(
+            f"{c['rps']:,.0f} / {b['rps']:,.0f}" for c, b in zip(cached, bare, strict=True)
+        )
+        measured = (
+            f"{_rate(cached):,.0f} vs {_rate(bare):,.0f} req/s: **{ratio:.2f}x** "
+            f"(each round, cached / bare: {rounds})"
+        )
+        baseline = _runs(results, "baseline (")
+        if baseline:
+            ref = baseline[0]["name"].split("(", 1)[1].split(")", 1)[0]
+            measured += (
+                f"; the code of `{ref}` in the same rounds: {_rate(baseline):,.0f} req/s, "
+                f"{_rate(baseline) / _rate(bare):.2f}x the bare view (p50 "
+                f"{max(run['p50_ms'] for run in baseline):.1f} ms, p99 "
+                f"{max(run['p99_ms'] for run in baseline):.1f} ms, workers started "
+                f"{sum(run.get('workers_started', 0) for run in baseline)})"
+            )
+        rows.append(
+            (
+                "gunicorn (3 workers, PostgreSQL + Redis), cached page of 50, req/s vs a bare "
+                "Django view sending the same bytes under the same server",
+                "1,251 vs 3,279 (0.38x)",
+                f"≥ {TARGET_HTTP_CACHED_RATIO:g}x",
+                measured,
+                ratio >= TARGET_HTTP_CACHED_RATIO,
+            )
+        )
+        worst = max(cached, key=lambda run: run["p99_ms"] / run["p50_ms"])
+        started = sum(run.get("workers_started", 0) for run in cached + bare)
+        rows.append(
+            (
+                "the same, p99",
+                "106 ms (worker recycling every 5,000 requests: 3-48 restarts per run)",
+                f"≤ {TARGET_P99_OVER_P50:g}x p50",
+                f"p99 {worst['p99_ms']:.1f} ms, p50 {worst['p50_ms']:.1f} ms: "
+                f"**{worst['p99_ms'] / worst['p50_ms']:.1f}x** (worst round); workers "
+                f"started during these runs: {started}",
+                all(run["p99_ms"] <= TARGET_P99_OVER_P50 * run["p50_ms"] for run in cached),
+            )
+        )
+    else:
+        for name in ("gunicorn cached page vs bare view", "the same, p99"):
+            rows.append((name, "", "", f"not measured: {load_error}", None))
+    redis_row = _cached_row(results, "cached-redis-postgres", "two", 100_000, 50)
+    commands = results.get("cached-redis-postgres", {}).get("redis_commands") or {}
+    if redis_row and commands:
+        measured = (
+            f"{_fmt(redis_row.get('shared_ms'))} ms when the page comes from Redis "
+            f"(commands: {' '.join(commands.get('shared', [])) or 'none'}); "
+            f"{_fmt(redis_row['ours_ms'])} ms when the process holds the page "
+            f"(commands: {' '.join(commands.get('held', [])) or 'none'}); raw bytes, "
+            "no pickling"
+        )
+        ok = commands.get("shared") == ["MGET"] and commands.get("held") == ["GET"]
+    else:
+        measured, ok = "n/a", None
+    rows.append(
+        (
+            "in-process cached page from Redis (PostgreSQL, page of 50)",
+            "1.05 ms (two round trips: version, then the pickled page)",
+            "one round trip, raw bytes",
+            measured,
+            ok,
+        )
+    )
+    parts, oks = [], []
+    for db, label in (("sqlite", "SQLite"), ("postgres", "PostgreSQL")):
+        row = _read_row(results, db, "two", 1_000, 200)
+        if row and row.get("equal_ratio") is not None:
+            parts.append(
+                f"{label} **{row['equal_ratio']:.2f}x** ({_fmt(row['ours_ms'])} vs "
+                f"{_fmt(row['equal_ms'])} ms, {row['comments']} comments)"
+            )
+            oks.append(row["equal_ratio"] <= TARGET_EQUAL_FLOOR_RATIO)
+        else:
+            parts.append(f"{label} n/a")
+            oks.append(None)
+    rows.append(
+        (
+            "uncached thread read, ~1,000 comments (page of 200 top-level), in-process",
+            "5.0 ms; `_nest` 43% of it, the body copied four times",
+            f"≤ {TARGET_EQUAL_FLOOR_RATIO:g}x the equal-output floor on both databases",
+            "; ".join(parts),
+            None if None in oks else all(oks),
+        )
+    )
+    w = results.get("writes-postgres", {}).get("writes")
+    rows.append(
+        (
+            "reply over the API into a 10,000-comment thread, PostgreSQL",
+            "8.1 ms (service alone 3.8 ms)",
+            f"≤ {TARGET_REPLY_MS:g} ms",
+            f"{_fmt(w['reply_api_ms'])} ms (synchronous commit, the default); "
+            f"{_fmt(w.get('reply_api_async_ms'))} ms with FORUM_ASYNC_COMMENT_COMMIT=1; "
+            f"service alone {_fmt(w['reply_service_ms'])} ms"
+            if w
+            else "n/a",
+            w["reply_api_ms"] <= TARGET_REPLY_MS if w else None,
+        )
+    )
+    runs = results.get("imports", {}).get("runs")
+    source = "this run"
+    if runs is None:  # the import phase skipped: the import bench's own last run
+        saved = RESULTS_DIR / "imports-latest.json"
+        if saved.exists():
+            earlier = json.loads(saved.read_text())
+            runs = earlier.get("runs")
+            source = (
+                "not this run: `bench/results/imports-latest.json` (the import bench's last "
+                f"run, load average {earlier.get('load', 'n/a')})"
+            )
+    for db, label, before, goal, limit in (
+        ("postgres", "PostgreSQL", "35 s wall, 7 s CPU", "≤ 3 s, linear in the size", 3.0),
+        ("sqlite", "SQLite", "2.7 s", "≤ 1.5 s", 1.5),
+    ):
+        seeds = ((runs or {}).get(db) or {}).get("import_seeds") or {}
+        if "10000" in seeds:
+            sizes = ", ".join(
+                f"{int(size):,}: {seeds[size]['seconds']:.2f} s" for size in sorted(seeds, key=int)
+            )
+            measured = (
+                f"**{seeds['10000']['seconds']:.2f} s** (CPU {seeds['10000']['cpu_seconds']:.2f} "
+                f"s); by size {sizes}; {source}"
+            )
+            ok = seeds["10000"]["seconds"] <= limit
+        else:
+            measured, ok = "not measured (the import bench: `bench/imports.py`)", None
+        rows.append(
+            (f"10,000-comment import on {label} (`import_seeds`)", before, goal, measured, ok)
+        )
+    return rows
 
 
 def targets(results: dict) -> list[tuple[str, str, bool | None]]:
@@ -382,7 +572,21 @@ def main() -> None:
     parser.add_argument("--no-load", action="store_true", help="skip the HTTP load run")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--no-imports", action="store_true", help="skip the import bench")
+    parser.add_argument(
+        "--only-load", action="store_true", help="only the HTTP runs (PostgreSQL data first)"
+    )
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="write latest.md again from latest.json (the same run's figures)",
+    )
     args = parser.parse_args()
+    if args.render_only:
+        results = json.loads((RESULTS_DIR / "latest.json").read_text())
+        table = render(results)
+        (RESULTS_DIR / "latest.md").write_text(table)
+        sys.stdout.write(table + "\n")
+        return
     quick = ["--quick"] if args.quick else []
     started = time.perf_counter()
     results: dict = {"machine": machine(), "load_start": _load_average()}
@@ -398,9 +602,12 @@ def main() -> None:
             results[key] = {"skipped": pg_problem}
     redis_problem = _redis_answers()
 
+    if args.only_load:  # a partial run: the HTTP phase alone, printed, not saved
+        databases = [db for db in databases if db == "postgres"]
+        args.no_peer = True
     for db in databases:
         _phase(results, f"data-{db}", "data", bench_env(db))
-        if "error" in results[f"data-{db}"]:
+        if "error" in results[f"data-{db}"] or args.only_load:
             continue
         _phase(results, f"explain-{db}", "explain", bench_env(db))
         _phase(results, f"reads-{db}", "reads", bench_env(db), *quick)
@@ -439,7 +646,11 @@ def main() -> None:
     if args.no_load:
         results["load"] = {"skipped": "--no-load"}
     elif "postgres" in databases:
-        _phase(results, "load", "load", bench_env("postgres"), *quick, timeout=600)
+        load_start = _load_average()
+        _phase(results, "load", "load", bench_env("postgres"), *quick, timeout=900)
+        if "load" in results["load"]:
+            results["load"]["load"]["load_start"] = load_start
+            results["load"]["load"]["load_end"] = _load_average()
 
     if args.no_imports:
         results["imports"] = {"skipped": "--no-imports"}
@@ -451,6 +662,9 @@ def main() -> None:
     results["finished"] = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
     results["seconds"] = round(time.perf_counter() - started, 1)
     table = render(results)
+    if args.only_load:
+        sys.stdout.write(table + "\n")
+        return
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M")
     (RESULTS_DIR / "latest.md").write_text(table)

@@ -5,7 +5,9 @@
 - **reply**: ``POST /api/posts/{id}/comments/`` with a ``parent`` in a thread of
   10,000 comments (and of 1,000, to show that the statements do not grow), through
   Django's test ``Client`` in-process: median milliseconds and the statements of
-  one such request; plus ``forum.services.comment_create`` alone;
+  one such request, with the default synchronous commit and, interleaved, with
+  ``FORUM_ASYNC_COMMENT_COMMIT`` (PostgreSQL: no wait for the WAL flush); plus
+  ``forum.services.comment_create`` alone;
 - **import**: 10,000 comments (two levels, like the seeds) created one by one through
   ``forum.services.comment_create`` in one transaction, as ``import_seeds`` does.
 
@@ -45,6 +47,7 @@ def main() -> None:
     setup_django()
     import gc
 
+    from django.conf import settings
     from django.db import connection, transaction
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -83,16 +86,22 @@ def main() -> None:
                 gc.collect()
                 gc.freeze()
                 runs = 15 if args.quick else 60
-                api_ms = []
+                api_ms: list[float] = []
+                async_ms: list[float] = []
                 for i in range(runs):
-                    payload = {
-                        "body": f"Reply number {i}, posted by the bench.",
-                        "parent": parents[i % len(parents)],
-                    }
-                    t0 = time.perf_counter_ns()
-                    response = client.post(url, payload, content_type="application/json")
-                    api_ms.append((time.perf_counter_ns() - t0) / 1e6)
-                    assert response.status_code == 201, response.content
+                    # interleaved: the default (synchronous commit), then with
+                    # FORUM_ASYNC_COMMENT_COMMIT (PostgreSQL only; same on SQLite)
+                    for async_commit, times in ((False, api_ms), (True, async_ms)):
+                        settings.FORUM["ASYNC_COMMENT_COMMIT"] = async_commit
+                        payload = {
+                            "body": f"Reply number {i} ({async_commit}), posted by the bench.",
+                            "parent": parents[i % len(parents)],
+                        }
+                        t0 = time.perf_counter_ns()
+                        response = client.post(url, payload, content_type="application/json")
+                        times.append((time.perf_counter_ns() - t0) / 1e6)
+                        assert response.status_code == 201, response.content
+                settings.FORUM["ASYNC_COMMENT_COMMIT"] = False
                 service_ms = []
                 parent_rows = list(Comment.objects.filter(pk__in=parents[:runs]))
                 for i in range(runs):
@@ -105,11 +114,13 @@ def main() -> None:
                     )
                     service_ms.append((time.perf_counter_ns() - t0) / 1e6)
                 result["reply_api_ms"] = round(statistics.median(api_ms), 3)
+                result["reply_api_async_ms"] = round(statistics.median(async_ms), 3)
                 result["reply_service_ms"] = round(statistics.median(service_ms), 3)
                 check_counters([post.pk])
         result["reply_statements"] = statements
         log(
-            f"  {connection.vendor}: reply {result['reply_api_ms']} ms over the API, "
+            f"  {connection.vendor}: reply {result['reply_api_ms']} ms over the API "
+            f"({result['reply_api_async_ms']} ms with FORUM_ASYNC_COMMENT_COMMIT), "
             f"{result['reply_service_ms']} ms in the service; statements {statements}"
         )
 

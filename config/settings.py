@@ -416,6 +416,13 @@ FORUM = {
     # How long a rendered thread page stays in the cache (forum/thread_cache.py); pages
     # are retired at once when the thread changes, this only bounds memory. 0: no caching.
     "THREAD_CACHE_SECONDS": env_int("FORUM_THREAD_CACHE_SECONDS", 600),
+    # Each process also keeps the thread pages it served last, up to this many MB, and serves
+    # them after checking their version in the shared cache (one small read). 0: off.
+    "THREAD_LOCAL_CACHE_MB": env_int("FORUM_THREAD_LOCAL_CACHE_MB", 32),
+    # PostgreSQL: commit a new comment without waiting for its WAL flush (forum/comment_tree.py,
+    # SET LOCAL synchronous_commit TO OFF). A server crash may then lose the comments of the
+    # last fraction of a second, never half of one; off by default.
+    "ASYNC_COMMENT_COMMIT": env_bool("FORUM_ASYNC_COMMENT_COMMIT", False),
     # Dotted path of the class deciding who may comment and what is held (forum/policy.py).
     # The default is each blog's own rules (moderation.models.BlogPolicy, set by moderators);
     # forum.policy.OpenPolicy publishes everything.

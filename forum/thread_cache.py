@@ -25,17 +25,35 @@ deleting a post bumps it, deleting its version. So no key outlives a request for
 post the public cannot read;
 every key expires; and only a fixed set of page variants per post is cached, so a
 post holds at most ``forum.api.thread.MAX_CACHED_PAGES`` pages and one version.
+
+One read serves a request: the version and the page (one key per post and page
+variant, whose bytes begin with the version they were rendered under) come back
+together from one ``MGET`` (``version_and_page``), and the page is used only when
+its version is the current one. A process keeps the pages it served last
+(``local_pages``, bounded): when it holds the page, the one read is the version
+alone, and the page's bytes need not cross from Redis again. A page rendered while
+a change commits carries the version read before the render, which the change has
+already retired: it is never served. In Redis both are raw bytes (no pickling);
+``forum.api.thread`` lays out the page. Redis unreachable is a cache miss here too
+(as ``IGNORE_EXCEPTIONS`` makes it for the cache API): no version, no page.
 """
 
+import contextlib
+import re
 import secrets
+import threading
 import zlib
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from redis.exceptions import RedisError
+
+_VERSION = re.compile(rb"[0-9a-f]{12}")
 
 
 def _version_key(post_id: int) -> str:
@@ -52,16 +70,55 @@ def _new_version() -> str:
 VERSION_SECONDS = 600
 
 
+def _redis():
+    """The redis-py client behind the cache when it is django-redis, else None.
+
+    Versions and pages go to Redis as raw bytes through it (django-redis would
+    pickle them), under the cache's own key names (``cache.make_key``: prefix and
+    key version), so ``delete_pattern`` and ``keys`` of the cache still see them.
+    """
+    client = getattr(cache, "client", None)
+    get_client = getattr(client, "get_client", None)
+    return get_client(write=True) if get_client is not None else None
+
+
+def _decode_version(raw: Any) -> str | None:
+    if isinstance(raw, bytes):
+        return raw.decode() if _VERSION.fullmatch(raw) else None  # anything else: none
+    return raw
+
+
 def current(post_id: int) -> str | None:
     """The post's current version, if it has one (one cache read)."""
-    return cache.get(_version_key(post_id))
+    redis = _redis()
+    if redis is None:
+        return cache.get(_version_key(post_id))
+    try:
+        return _decode_version(redis.get(cache.make_key(_version_key(post_id))))
+    except RedisError:
+        return None
 
 
 def create(post_id: int) -> str:
     """Give the post a version (unless another reader just did) and return it."""
     key = _version_key(post_id)
-    cache.add(key, _new_version(), timeout=VERSION_SECONDS)
-    value = cache.get(key)
+    redis = _redis()
+    if redis is None:
+        cache.add(key, _new_version(), timeout=VERSION_SECONDS)
+        value = cache.get(key)
+    else:
+        raw_key = cache.make_key(key)
+        try:
+            fresh = _new_version()
+            if redis.set(raw_key, fresh, nx=True, ex=VERSION_SECONDS):
+                value = fresh
+            else:
+                value = _decode_version(redis.get(raw_key))
+                if value is None:  # something unreadable there: replace it
+                    redis.set(raw_key, fresh, ex=VERSION_SECONDS)
+                    value = fresh
+        except RedisError:
+            value = None
     if value is None:  # a cache that keeps nothing (dummy://, or down): a new one each time
         value = _new_version()
     return value
@@ -70,7 +127,125 @@ def create(post_id: int) -> str:
 def bump(post_id: int) -> None:
     """Retire every cached page and ETag of the post's thread (its version goes; the
     next reader that finds the post published makes a new one)."""
-    cache.delete(_version_key(post_id))
+    redis = _redis()
+    if redis is None:
+        cache.delete(_version_key(post_id))
+        return
+    with contextlib.suppress(RedisError):  # lost, as with the cache API: versions expire
+        redis.delete(cache.make_key(_version_key(post_id)))
+
+
+class _LocalPages:
+    """The pages this process served last, by post and page parameters, each with
+    the version it was rendered under, up to ``FORUM["THREAD_LOCAL_CACHE_MB"]``
+    (least recently used out first). Only ever served after the shared cache said
+    that version is current, so it is never staler than the shared cache; it saves
+    moving the page's bytes out of Redis on every request."""
+
+    def __init__(self) -> None:
+        self.pages: OrderedDict[tuple[int, str], bytes] = OrderedDict()
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[int, str]) -> bytes | None:
+        with self.lock:
+            page = self.pages.get(key)
+            if page is not None:
+                self.pages.move_to_end(key)
+            return page
+
+    def put(self, key: tuple[int, str], page: bytes) -> None:
+        limit = settings.FORUM["THREAD_LOCAL_CACHE_MB"] * 1024 * 1024
+        with self.lock:
+            old = self.pages.pop(key, None)
+            if old is not None:
+                self.size -= len(old)
+            if len(page) > limit // 4:  # one page never crowds out the rest
+                return
+            self.pages[key] = page
+            self.size += len(page)
+            while self.size > limit:
+                self.size -= len(self.pages.popitem(last=False)[1])
+
+    def clear(self) -> None:
+        with self.lock:
+            self.pages.clear()
+            self.size = 0
+
+
+local_pages = _LocalPages()
+
+
+def version_and_page(
+    post_id: int, params: str, *, is_current: Callable[[bytes, str], bool]
+) -> tuple[str | None, bytes | None]:
+    """The post's current version (None: it has none, the caller creates one) and
+    a page stored for ``params`` (None when there is none), in one cache round trip.
+
+    When this process holds a page for ``params`` (``local_pages``), the round trip
+    is the version alone (``GET``), and that page comes back if ``is_current(page,
+    version)`` says it was rendered under it; otherwise the version and the shared
+    cache's page come together (``MGET``; a second read only when the local page
+    was stale). A page from the shared cache may be of any version: the caller
+    serves it only if ``is_current`` (``store_page`` records the version with it).
+    """
+    if not enabled():
+        return current(post_id), None
+    local = local_pages.get((post_id, params))
+    if local is not None:
+        value = current(post_id)
+        if value is None:
+            return None, None
+        if is_current(local, value):
+            return value, local
+        return value, shared_page(post_id, params)
+    keys = [_version_key(post_id), _page_key(post_id, params)]
+    redis = _redis()
+    if redis is not None:
+        try:
+            raw_version, page = redis.mget([cache.make_key(key) for key in keys])
+        except RedisError:
+            return None, None
+        value = _decode_version(raw_version)
+    else:
+        found = cache.get_many(keys)
+        value, page = found.get(keys[0]), found.get(keys[1])
+    if value is None:
+        return None, None
+    if page is not None and is_current(page, value):
+        local_pages.put((post_id, params), page)
+    return value, page
+
+
+def shared_page(post_id: int, params: str) -> bytes | None:
+    """The page the shared cache holds for ``params`` (any version), or None."""
+    if not enabled():
+        return None
+    key = _page_key(post_id, params)
+    redis = _redis()
+    if redis is None:
+        return cache.get(key)
+    try:
+        return redis.get(cache.make_key(key))
+    except RedisError:
+        return None
+
+
+def store_page(post_id: int, params: str, page: bytes) -> None:
+    """Keep a rendered page (raw bytes, which name the version they were rendered
+    under) for ``FORUM["THREAD_CACHE_SECONDS"]``, in the shared cache and in this
+    process's ``local_pages``."""
+    if not enabled():
+        return
+    key = _page_key(post_id, params)
+    timeout = settings.FORUM["THREAD_CACHE_SECONDS"]
+    redis = _redis()
+    if redis is not None:
+        with contextlib.suppress(RedisError):  # not kept: a cache miss next time
+            redis.set(cache.make_key(key), page, ex=timeout)
+    else:
+        cache.set(key, page, timeout=timeout)
+    local_pages.put((post_id, params), page)
 
 
 def thread_changed(*, post_id: int) -> None:
@@ -93,18 +268,9 @@ def etag(post_id: int, post_version: str, url: str) -> str:
     return f'"{post_id}-{post_version}-{zlib.crc32(url.encode()):08x}"'
 
 
-def page_key(post_id: int, post_version: str, params: str) -> str:
-    return f"thread:p:{post_id}:{post_version}:{params}"
+def _page_key(post_id: int, params: str) -> str:
+    return f"thread:page:{post_id}:{params}"
 
 
 def enabled() -> bool:
     return settings.FORUM["THREAD_CACHE_SECONDS"] > 0
-
-
-def get_page(key: str) -> Any:
-    return cache.get(key) if enabled() else None
-
-
-def set_page(key: str, value: Any) -> None:
-    if enabled():
-        cache.set(key, value, timeout=settings.FORUM["THREAD_CACHE_SECONDS"])

@@ -33,12 +33,16 @@ def _test_settings(settings):
 def _empty_local_cache():
     """Each test starts with an empty local-memory cache: cached thread pages and
     versions are keyed by post id, and ids come back after a rolled-back test. (A
-    shared cache such as Redis is never flushed from here.)"""
+    shared cache such as Redis is never flushed from here.) The same for the pages a
+    process keeps for itself (``forum.thread_cache.local_pages``)."""
     from django.core.cache import caches
     from django.core.cache.backends.locmem import LocMemCache
 
+    from forum import thread_cache
+
     if isinstance(caches["default"], LocMemCache):
         caches["default"].clear()
+    thread_cache.local_pages.clear()  # each process's own copies of the pages it served
 
 
 @pytest.fixture(autouse=True)

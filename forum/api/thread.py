@@ -1,22 +1,25 @@
 """The thread read (``GET /api/posts/{id}/comments/``): its query parameters, cursors,
 cached pages and the JSON it sends.
 
-A page is rendered once with orjson and kept, as bytes, in the shared cache under
-the post's version (``forum.thread_cache``); a request then costs two cache reads
-and the envelope around those bytes, with links made for its own URL. The
-``ETag`` names the version, so a client holding the current page gets a 304
-without a database query.
+A page is rendered once with orjson and kept, as raw bytes with the version it was
+rendered under, in the shared cache (``forum.thread_cache``); a request then costs
+one cache round trip and the envelope around those bytes, with links made for its
+own URL. Clients that accept gzip get the same page gzip-coded, from a tail
+compressed once and cached with it (``forum.api.gzip_splice``; ``Vary:
+Accept-Encoding``). The ``ETag`` names the version, so a client holding the current
+page gets a 304 without a database query.
 """
 
 import base64
 import binascii
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import orjson
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotModified
+from django.utils.cache import patch_vary_headers
 from django.utils.http import parse_etags
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
@@ -25,12 +28,14 @@ from rest_framework.request import Request
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from forum import errors, selectors, thread_cache, thread_page
+from forum.api import gzip_splice
 from forum.api.pagination import PageNumberPagination
 
 CURSOR_PARAM = "cursor"
 REPLIES_LIMIT_PARAM = "replies_limit"
 SORT_PARAM = "sort"
 MAX_REPLIES_LIMIT = 10_000
+GZIP_MIN_BYTES = 200  # smaller pages go uncompressed, as with Django's GZipMiddleware
 
 # The page variants kept in the cache: the first pages by number and the first
 # cursor page, at the default page size, with no replies_limit or one of a few.
@@ -86,7 +91,23 @@ SCHEMA_PARAMETERS = [
         str,
         OpenApiParameter.HEADER,
         response=[200, 304],
-        description="Changes whenever the page's content may have changed.",
+        description="Changes whenever the page's content may have changed (the gzip-coded "
+        "page has its own).",
+    ),
+    OpenApiParameter(
+        "Content-Encoding",
+        str,
+        OpenApiParameter.HEADER,
+        response=[200],
+        description="`gzip` when the request's `Accept-Encoding` admits gzip (and the page "
+        "is not tiny); absent otherwise.",
+    ),
+    OpenApiParameter(
+        "Vary",
+        str,
+        OpenApiParameter.HEADER,
+        response=[200, 304],
+        description="Includes `Accept-Encoding`.",
     ),
 ]
 
@@ -182,19 +203,123 @@ def parse_query(request: Request, paginator: PageNumberPagination) -> ThreadQuer
     return ThreadQuery(page, None, None, page_size, replies_limit, sort)
 
 
+@dataclass(frozen=True, slots=True)
+class CachedPage:
+    """A rendered page as the cache keeps it: one bytes value, laid out as
+
+        header (JSON array, one line) \n results (JSON) gzip tail (optional)
+
+    The header names the version the page was rendered under, what the links and
+    ``count`` need, the sizes of the two parts and the gzip tail's CRC data
+    (``forum.api.gzip_splice``). The results are sent as they are, never parsed."""
+
+    version: str
+    count: int
+    page: int | None
+    has_next: bool
+    has_previous: bool
+    first_path: str | None
+    last_path: str | None
+    results: bytes | memoryview
+    gzip_tail: gzip_splice.Tail | None = None
+    first_score: int | None = None  # where the page starts and ends under sort=top
+    last_score: int | None = None
+
+    def to_bytes(self) -> bytes:
+        tail = self.gzip_tail
+        header = orjson.dumps(
+            [
+                self.version,
+                self.count,
+                self.page,
+                self.has_next,
+                self.has_previous,
+                self.first_path,
+                self.last_path,
+                len(self.results),
+                None if tail is None else [len(tail.deflated), tail.size, tail.crc, tail.shift],
+                self.first_score,
+                self.last_score,
+            ]
+        )
+        parts = [header, b"\n", self.results]
+        if tail is not None:
+            parts.append(tail.deflated)
+        return b"".join(parts)
+
+    @staticmethod
+    def is_current(raw: bytes, version: str) -> bool:
+        """Whether the stored page ``raw`` was rendered under ``version`` (its header
+        starts with it), without reading the rest."""
+        return raw.startswith(b'["' + version.encode() + b'",')
+
+    @classmethod
+    def from_bytes(cls, raw: bytes) -> "CachedPage | None":
+        """The page, or None for anything else (a value of another layout)."""
+        try:
+            end = raw.index(b"\n")
+            header = orjson.loads(raw[:end])
+            (version, count, page, has_next, has_previous, first, last, size, gz, *scores) = header
+        except (ValueError, TypeError, orjson.JSONDecodeError):
+            return None
+        view = memoryview(raw)
+        start = end + 1
+        tail = None
+        if gz is not None:
+            deflated = view[start + size : start + size + gz[0]]
+            tail = gzip_splice.Tail(deflated, gz[1], gz[2], tuple(gz[3]))
+        return cls(
+            version,
+            count,
+            page,
+            has_next,
+            has_previous,
+            first,
+            last,
+            view[start : start + size],
+            tail,
+            *(scores if len(scores) == 2 else (None, None)),
+        )
+
+
+def _render(post_id: int, query: ThreadQuery, version: str) -> CachedPage:
+    thread = thread_page.thread_page(
+        post_id=post_id,
+        page_size=query.page_size,
+        page=query.page,
+        after=query.after,
+        before=query.before,
+        replies_limit=query.replies_limit,
+        sort=query.sort,
+    )
+    top = query.sort == "top"
+    return CachedPage(
+        version,
+        thread.count,
+        thread.page,
+        thread.has_next,
+        thread.has_previous,
+        thread.first_path,
+        thread.last_path,
+        orjson.dumps(thread.results),
+        first_score=thread.first_score if top else None,
+        last_score=thread.last_score if top else None,
+    )
+
+
 def _links(
-    url: str, query: ThreadQuery, entry: tuple, paginator: PageNumberPagination
+    url: str, query: ThreadQuery, page: CachedPage, paginator: PageNumberPagination
 ) -> tuple[str | None, str | None]:
-    _count, number, has_next, has_previous, first_path, last_path, _results = entry[:7]
-    first_score, last_score = entry[7:9] if len(entry) > 7 else (None, None)
+    number, has_next, has_previous = page.page, page.has_next, page.has_previous
+    first_path, last_path = page.first_path, page.last_path
     next_link = previous_link = None
     if number is None:  # by cursor
         base = remove_query_param(url, paginator.page_query_param)
         if has_next and last_path is not None:
-            cursor = encode_cursor("a", last_path, query.sort, last_score)
+            cursor = encode_cursor("a", last_path, query.sort, page.last_score)
             next_link = replace_query_param(base, CURSOR_PARAM, cursor)
         if has_previous and first_path is not None:
-            cursor = encode_cursor("b", first_path, query.sort, first_score)
+            cursor = encode_cursor("b", first_path, query.sort, page.first_score)
             previous_link = replace_query_param(base, CURSOR_PARAM, cursor)
         return next_link, previous_link
     page_param = paginator.page_query_param
@@ -214,71 +339,97 @@ def _held_etags(request: Request) -> list[str]:
     return [tag.removeprefix("W/") for tag in parse_etags(header)] if header else []
 
 
+def _gzip_etag(etag: str) -> str:
+    """The strong ETag of the gzip-coded page: another representation, another tag."""
+    return etag[:-1] + '-gzip"'
+
+
+def _not_modified(etag: str) -> HttpResponseNotModified:
+    response = HttpResponseNotModified()
+    response["ETag"] = etag
+    patch_vary_headers(response, ["Accept-Encoding"])
+    return response
+
+
 def thread_response(request: Request, post_id: int, paginator: PageNumberPagination):
     """The thread page the request asks for: 200 with the page (from the cache when
-    it holds it), or 304 when the caller's ``If-None-Match`` is current."""
+    it holds it, gzip-coded when the client accepts it), or 304 when the caller's
+    ``If-None-Match`` is current.
+
+    A request costs one cache round trip when the page is cached (the version and
+    the page in one ``MGET``, or the version alone when this process holds the
+    page); a conditional request reads the version alone first, so that a 304 does
+    not fetch the page. The gzip body is compressed once per page and version (the
+    first time a client accepts it) and cached with the page; pages that are not
+    cached (caching off, or a variant not kept) are sent uncompressed.
+    """
     query = parse_query(request, paginator)
     held = _held_etags(request)
     if "*" in held and not selectors.post_is_published(post_id=post_id):
         raise NotFound("Post not found.")  # "*" matches only a thread that exists
-    version = thread_cache.current(post_id)
+    url = request.build_absolute_uri()
+    params = query.cache_params
+    use_gzip = (
+        params is not None
+        and thread_cache.enabled()
+        and gzip_splice.accepts_gzip(request.headers.get("Accept-Encoding"))
+    )
+    raw = None
+    if held or params is None:
+        version = thread_cache.current(post_id)
+    else:
+        version, raw = thread_cache.version_and_page(
+            post_id, params, is_current=CachedPage.is_current
+        )
     created = version is None
     if created:
         version = thread_cache.create(post_id)
-    url = request.build_absolute_uri()
     etag = thread_cache.etag(post_id, version, url)
-    if "*" in held or etag in held:
-        response = HttpResponseNotModified()
-        response["ETag"] = etag
-        return response
+    if held:
+        if "*" in held or etag in held or _gzip_etag(etag) in held:
+            return _not_modified(_gzip_etag(etag) if use_gzip else etag)
+        if params is not None and not created:
+            raw = thread_cache.shared_page(post_id, params)
 
-    params = query.cache_params
-    key = thread_cache.page_key(post_id, version, params) if params is not None else None
-    entry = thread_cache.get_page(key) if key is not None else None
-    if entry is None:
+    page = CachedPage.from_bytes(raw) if raw is not None else None
+    if page is None or page.version != version:
         try:
-            thread = thread_page.thread_page(
-                post_id=post_id,
-                page_size=query.page_size,
-                page=query.page,
-                after=query.after,
-                before=query.before,
-                replies_limit=query.replies_limit,
-                sort=query.sort,
-            )
+            page = _render(post_id, query, version)
         except errors.NotFound:
             if created:  # no key outlives a request for a post the public cannot read
                 thread_cache.bump(post_id)
             raise
-        entry = (
-            thread.count,
-            thread.page,
-            thread.has_next,
-            thread.has_previous,
-            thread.first_path,
-            thread.last_path,
-            orjson.dumps(thread.results),
-        )
-        if query.sort == "top":
-            entry += (thread.first_score, thread.last_score)
-        if key is not None:
-            thread_cache.set_page(key, entry)
+        if use_gzip and len(page.results) >= GZIP_MIN_BYTES:
+            page = replace(page, gzip_tail=gzip_splice.compress_tail(page.results, b"}"))
+        if params is not None:
+            thread_cache.store_page(post_id, params, page.to_bytes())
+    elif use_gzip and page.gzip_tail is None and len(page.results) >= GZIP_MIN_BYTES:
+        page = replace(page, gzip_tail=gzip_splice.compress_tail(page.results, b"}"))
+        thread_cache.store_page(post_id, params, page.to_bytes())
 
-    next_link, previous_link = _links(url, query, entry, paginator)
-    body = b"".join(
+    next_link, previous_link = _links(url, query, page, paginator)
+    prefix = b"".join(
         (
             b'{"count":',
-            str(entry[0]).encode(),
+            str(page.count).encode(),
             b',"next":',
             orjson.dumps(next_link),
             b',"previous":',
             orjson.dumps(previous_link),
             b',"results":',
-            entry[6],
-            b"}",
         )
     )
-    response = HttpResponse(body, content_type="application/json")
-    response["ETag"] = etag
+    if use_gzip and page.gzip_tail is not None:
+        response = HttpResponse(
+            gzip_splice.gzip_body(prefix, page.gzip_tail), content_type="application/json"
+        )
+        response["Content-Encoding"] = "gzip"
+        response["ETag"] = _gzip_etag(etag)
+    else:
+        response = HttpResponse(
+            b"".join((prefix, page.results, b"}")), content_type="application/json"
+        )
+        response["ETag"] = etag
+    patch_vary_headers(response, ["Accept-Encoding"])
     response["Cache-Control"] = "no-cache"  # may be stored, but revalidated each time
     return response

@@ -343,6 +343,22 @@ def test_the_same_text_twice_within_five_minutes_is_409_and_posted_once(api_clie
     assert Comment.objects.count() == 1
 
 
+def test_the_same_text_twice_from_an_account_is_409_even_from_another_address(
+    user_client, post, settings
+):
+    limits = ("comment_user", "comment_new_account")  # not what is tested here
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, **{scope: [] for scope in limits}}
+    assert post_comment(user_client, post, body="Same words").status_code == 201
+    again = user_client.post(
+        f"/api/posts/{post.pk}/comments/",
+        {"body": "Same words"},
+        format="json",
+        REMOTE_ADDR="10.9.8.7",
+    )
+    assert again.status_code == 409
+    assert Comment.objects.count() == 1
+
+
 def test_the_same_text_from_someone_else_or_later_is_fine(api_client, user_client, post):
     assert post_comment(api_client, post, body="Same words").status_code == 201
     assert post_comment(user_client, post, body="Same words").status_code == 201

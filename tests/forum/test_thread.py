@@ -1,18 +1,23 @@
 """The thread read at scale: cursors, replies_limit, the cached pages and their ETags,
 the counters the thread relies on, and the statements a new comment costs."""
 
+import contextlib
 import datetime
+import re
 import socket
 import uuid
+import zlib
 import zoneinfo
 
+import orjson
 import pytest
 from django.core.cache import caches
+from django.db import connection
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from forum import selectors, services, thread_page
+from forum import selectors, services, thread_cache, thread_page
 from forum.models import Comment, CommentStatus, Post, PostStatus, RemovalKind, path_step
 from tests.factories import make_comment, make_thread
 from tests.forum.conftest import at
@@ -356,6 +361,149 @@ def test_thread_pages_and_versions_live_in_redis(
     assert [node["body"] for node in after.json()["results"]] == ["a", "b", "c", "d"]
 
 
+@pytest.mark.thread_cache
+def test_a_cached_page_is_one_redis_round_trip_of_raw_bytes(
+    api_client, tree, redis_cache, django_assert_num_queries
+):
+    url = thread_url(tree.post.pk)
+    first = api_client.get(url)
+    raw = redis_cache.client.get_client()
+    page_keys = redis_cache.keys("thread:page:*")
+    assert len(page_keys) == 1
+    stored = raw.get(redis_cache.make_key(page_keys[0]))
+    header, _, rest = stored.partition(b"\n")
+    # not pickled: the header names the version, the results follow as sent
+    version = raw.get(redis_cache.make_key(f"thread:v:{tree.post.pk}"))
+    assert re.fullmatch(rb"[0-9a-f]{12}", version)
+    assert header.startswith(b'["' + version + b'",')
+    assert first.content.endswith(rest + b"}")
+    thread_cache.local_pages.clear()  # as in another process: the page is in Redis only
+    with django_assert_num_queries(0), _redis_commands(raw, redis_cache.key_prefix) as seen:
+        again = api_client.get(url)
+    assert again.content == first.content
+    assert [command[0] for command in seen] == ["MGET"]  # the version and the page
+    with _redis_commands(raw, redis_cache.key_prefix) as seen:
+        assert api_client.get(url).content == first.content
+    assert [command[0] for command in seen] == ["GET"]  # this process holds the page now
+    with _redis_commands(raw, redis_cache.key_prefix) as seen:
+        assert api_client.get(url, headers={"If-None-Match": first["ETag"]}).status_code == 304
+    assert [command[0] for command in seen] == ["GET"]  # the version alone, not the page
+
+
+@pytest.mark.thread_cache
+def test_a_page_this_process_holds_is_not_served_once_the_thread_changed(
+    api_client, tree, redis_cache, django_capture_on_commit_callbacks
+):
+    url = thread_url(tree.post.pk)
+    api_client.get(url)
+    before = api_client.get(url)  # from this process's copy
+    with django_capture_on_commit_callbacks(execute=True):
+        make_comment(tree.post, body="d")  # e.g. through another server
+    after = api_client.get(url)
+    assert after["ETag"] != before["ETag"]
+    assert [node["body"] for node in after.json()["results"]] == ["a", "b", "c", "d"]
+
+
+def test_the_local_page_copies_stay_within_their_budget(settings):
+    settings.FORUM = {**settings.FORUM, "THREAD_LOCAL_CACHE_MB": 1}
+    pages = thread_cache.local_pages
+    for i in range(20):
+        pages.put((i, "p1:50:None"), bytes(200_000))
+    assert pages.size <= 1024 * 1024 and len(pages.pages) == 5
+    assert pages.get((19, "p1:50:None")) is not None and pages.get((0, "p1:50:None")) is None
+    pages.put((99, "big"), bytes(300_000))  # over a quarter of the budget: not kept
+    assert pages.get((99, "big")) is None
+
+
+@contextlib.contextmanager
+def _redis_commands(raw, prefix: str):
+    """The commands Redis executes on keys under ``prefix`` meanwhile (MONITOR, ended
+    by a marker command read back on the same stream)."""
+    seen: list[list[str]] = []
+    marker = f"{prefix}:monitor-end:{uuid.uuid4().hex}"
+    with raw.monitor() as monitor:
+        yield seen
+        raw.get(marker)
+        while True:
+            command = monitor.next_command()["command"].split()
+            if marker in command:
+                break
+            if any(prefix in part for part in command):
+                seen.append(command)
+
+
+@pytest.mark.thread_cache
+def test_a_page_of_unknown_layout_in_the_cache_is_rendered_anew(api_client, tree):
+    url = thread_url(tree.post.pk)
+    first = api_client.get(url)
+    for key in list(caches["default"]._cache):
+        if ":thread:page:" in key:
+            caches["default"].set(key.split(":", 2)[2], b"not a page")
+    again = api_client.get(url)
+    assert again.status_code == 200 and again.content == first.content
+
+
+def _gunzip(response) -> bytes:
+    decoder = zlib.decompressobj(wbits=31)
+    content = decoder.decompress(response.content)
+    assert decoder.eof and not decoder.unused_data
+    return content
+
+
+@pytest.mark.thread_cache
+def test_clients_that_accept_gzip_get_the_same_page_gzip_coded(
+    api_client, tree, moderator, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    tree.post.refresh_from_db()
+    bulk_thread(tree.post, top_level=120, replies_per_comment=1)
+    url = thread_url(tree.post.pk)
+    gz = {"Accept-Encoding": "gzip, deflate, br"}
+    plain = api_client.get(url, {"page": 2})
+    assert "Content-Encoding" not in plain
+    assert "Accept-Encoding" in plain["Vary"]
+    coded = api_client.get(url, {"page": 2}, headers=gz)
+    assert coded["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in coded["Vary"]
+    assert _gunzip(coded) == plain.content
+    assert len(coded.content) < len(plain.content)
+    assert coded["ETag"] != plain["ETag"]  # another representation, another strong tag
+    with django_assert_num_queries(0):
+        again = api_client.get(url, {"page": 2}, headers=gz)
+        assert again.content == coded.content
+        for tag in (plain["ETag"], coded["ETag"]):
+            held = api_client.get(url, {"page": 2}, headers={**gz, "If-None-Match": tag})
+            assert held.status_code == 304 and held["ETag"] == coded["ETag"]
+    # links are made for each request's own URL, around the cached compressed tail
+    other = api_client.get(url, {"page": 2, "x": "1"}, headers=gz)
+    assert orjson.loads(_gunzip(other))["next"].endswith("?page=3&x=1")
+    # a variant the cache does not keep is sent as it is
+    assert "Content-Encoding" not in api_client.get(url, {"page_size": 5}, headers=gz)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.comment_update(comment=tree.b, body="b, edited", user=moderator)
+    after = api_client.get(url, headers={**gz, "If-None-Match": coded["ETag"]})
+    assert after.status_code == 200 and after["Content-Encoding"] == "gzip"
+    assert orjson.loads(_gunzip(after))["results"][1]["body"] == "b, edited"
+
+
+@pytest.mark.thread_cache
+@pytest.mark.parametrize("header", ["gzip;q=0", "identity", "br"])
+def test_clients_that_refuse_gzip_get_the_page_as_it_is(api_client, tree, header):
+    make_thread(tree.post, top_level=10, replies_per_comment=1)
+    response = api_client.get(thread_url(tree.post.pk), headers={"Accept-Encoding": header})
+    assert "Content-Encoding" not in response
+    assert orjson.loads(response.content)["count"] == 13
+
+
+@pytest.mark.thread_cache
+def test_django_gzip_middleware_does_not_compress_the_page_twice(api_client, tree, settings):
+    settings.MIDDLEWARE = ["django.middleware.gzip.GZipMiddleware", *settings.MIDDLEWARE]
+    make_thread(tree.post, top_level=10, replies_per_comment=1)
+    url = thread_url(tree.post.pk)
+    coded = api_client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert coded["Content-Encoding"] == "gzip"
+    assert orjson.loads(_gunzip(coded)) == api_client.get(url).json()
+
+
 # --- what the thread shows ----------------------------------------------------
 
 
@@ -480,6 +628,27 @@ def test_posting_a_reply_over_the_api_costs_the_same_statements_whatever_the_thr
     assert response.status_code == 201, response.json()
     post.refresh_from_db()
     assert post.comment_count == size + 1
+
+
+@pytest.mark.parametrize("async_commit", [False, True])
+def test_a_reply_commits_asynchronously_on_postgresql_only_when_configured(
+    api_client, post, settings, django_assert_num_queries, async_commit
+):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "comment_anon": []}
+    settings.FORUM = {**settings.FORUM, "ASYNC_COMMENT_COMMIT": async_commit}
+    parent = make_comment(post, body="parent")
+    on_postgres = connection.vendor == "postgresql"
+    # the post, the parent, the repeat check, then the reply's three statements and
+    # its event, and on PostgreSQL with FORUM_ASYNC_COMMENT_COMMIT the SET LOCAL first
+    with django_assert_num_queries(7 + (async_commit and on_postgres)):
+        response = api_client.post(
+            thread_url(post.pk), {"body": "A reply.", "parent": parent.pk}, format="json"
+        )
+    assert response.status_code == 201
+    if on_postgres:  # the test's transaction is the reply's: SET LOCAL still holds
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == ("off" if async_commit else "on")
 
 
 def test_comments_created_at_given_times_sort_by_path_not_time(post):

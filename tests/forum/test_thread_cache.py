@@ -82,7 +82,7 @@ def test_many_variants_keep_at_most_a_fixed_number_of_pages(api_client, shared_r
         assert response.status_code == 200, params
         key = tuple(sorted(params.items()))
         assert bodies.setdefault(key, response.content) == response.content
-    pages = shared_redis.keys(f"thread:p:{thread.pk}:*")
+    pages = shared_redis.keys(f"thread:page:{thread.pk}:*")
     assert 0 < len(pages) <= MAX_CACHED_PAGES == 36
     assert len(shared_redis.keys("thread:*")) == len(pages) + 1
 
