@@ -115,6 +115,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Before anything that may answer: every /api/ answer, errors too, gets CORS headers.
     "corsheaders.middleware.CorsMiddleware",
+    # Bodies longer than MAX_REQUEST_BODY_BYTES are a 413 before they are read.
+    "forum.api.middleware.RequestBodyLimitMiddleware",
     # /api/ answers JSON errors, whatever DEBUG is, and refuses bodies that are not JSON.
     "forum.api.middleware.JsonErrorsMiddleware",
     "forum.api.middleware.JsonBodyOnlyMiddleware",
@@ -126,6 +128,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# The longest request body accepted on any path (forum/api/middleware.py answers 413
+# before reading a longer one). 1 MiB holds the longest post (POST_MAX_LENGTH
+# characters) even with every character escaped; Django's parsers use the same bound.
+MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 1_048_576)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
