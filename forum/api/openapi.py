@@ -67,7 +67,11 @@ _GENERIC = {
 }
 _WRITES = {"429": "Throttled: retry after Retry-After seconds."}
 # Operations that read a request body: a body that is not JSON is refused.
-_BODIES = {"415": "Unsupported media type: the body must be JSON (Content-Type: application/json)."}
+_BODIES = {
+    "411": "A body without Content-Length (chunked) is not accepted.",
+    "413": "The body is longer than the server accepts (MAX_REQUEST_BODY_BYTES).",
+    "415": "Unsupported media type: the body must be JSON (Content-Type: application/json).",
+}
 
 
 class ForumAutoSchema(AutoSchema):
