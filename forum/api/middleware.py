@@ -85,12 +85,9 @@ class RequestBodyLimitMiddleware:
                     "not accepted).",
                 )
             return self.get_response(request)
-        try:
-            length = int(declared)
-        except ValueError:
-            length = -1
-        if length < 0:
+        if not (declared.isascii() and declared.isdigit()):  # int() takes "+5", "5_0"
             return _error(request, 400, "The Content-Length header is not a valid length.")
+        length = int(declared)
         if length > limit:
             return _error(
                 request,

@@ -82,6 +82,15 @@ def test_a_declared_length_over_the_limit_is_refused_without_reading(settings, c
     assert response.json()["detail"].startswith("The request body is 50000000 bytes")
 
 
+@pytest.mark.parametrize("length", ["-5", "+5", "5_0", "1e3", "\uff15", "x"])
+def test_a_malformed_length_is_400(length, client):
+    response = client.generic(
+        "POST", "/api/auth/token/", b"{}", content_type="application/json", CONTENT_LENGTH=length
+    )
+    assert response.status_code == 400
+    assert "Content-Length" in response.json()["detail"]
+
+
 def test_a_chunked_body_without_length_is_411(client):
     response = client.generic(
         "POST",
