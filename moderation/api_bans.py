@@ -8,6 +8,7 @@ the audit log.
 
 import django_filters
 from django.db.models import QuerySet
+from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
@@ -15,7 +16,7 @@ from rest_framework.response import Response
 
 from accounts.models import User
 from forum.api.filters import MAX_ID
-from forum.api.inputs import validated
+from forum.api.inputs import UserTextField, validated
 from forum.errors import InvalidInput, NotFound
 from forum.models import Blog, Comment
 from moderation import selectors, services
@@ -113,7 +114,7 @@ class BanInput(serializers.Serializer):
     expires_at = serializers.DateTimeField(
         required=False, allow_null=True, default=None, help_text="The end; null: until lifted."
     )
-    reason = serializers.CharField(
+    reason = UserTextField(
         required=False, allow_blank=True, default="", max_length=services.REASON_MAX_LENGTH
     )
 
@@ -125,11 +126,26 @@ class BanInput(serializers.Serializer):
         return data
 
 
+class BanInputSchema(OpenApiSerializerExtension):
+    """``BanInput.validate``'s rule in the schema: an account (with its blog) or a
+    comment, not both and not neither."""
+
+    target_class = BanInput
+
+    def map_serializer(self, auto_schema, direction):
+        schema = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        return {
+            **schema,
+            "oneOf": [{"required": ["account", "blog"]}, {"required": ["comment"]}],
+            "not": {"required": ["account", "comment"]},
+        }
+
+
 class LiftInput(serializers.Serializer):
     class Meta:
         ref_name = "BanLift"
 
-    reason = serializers.CharField(
+    reason = UserTextField(
         required=False, allow_blank=True, default="", max_length=services.REASON_MAX_LENGTH
     )
 
