@@ -319,7 +319,8 @@ REST_FRAMEWORK = {
     ],
     # JSON bodies only (forum/api/middleware.py refuses others with 415 before any view).
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # django-filter, refusing blank values where the schema has none (forum/api/filters.py).
+    "DEFAULT_FILTER_BACKENDS": ["forum.api.filters.StrictFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "forum.api.pagination.PageNumberPagination",
     # JSON whatever DEBUG is (the browsable rendering is /api/docs/).
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from forum.api.filters import MAX_ID
+from forum.api.filters import MAX_ID, StrictBooleanFilter
 from forum.api.inputs import UserTextField, validated
 from forum.errors import InvalidInput, NotFound
 from forum.models import Blog, Comment
@@ -153,7 +153,7 @@ class LiftInput(serializers.Serializer):
 class BanFilter(django_filters.FilterSet):
     blog = django_filters.CharFilter(field_name="blog__slug", help_text="A blog's slug.")
     account = django_filters.CharFilter(field_name="user__username", help_text="A username.")
-    active = django_filters.BooleanFilter(method="filter_active", help_text="In force now.")
+    active = StrictBooleanFilter(method="filter_active", help_text="In force now.")
 
     class Meta:
         model = Ban

@@ -173,6 +173,8 @@ def postprocess_limits(result, generator, request, public):
       lookups accept without overflowing);
     - a free-text query parameter (a string with no format, enum or pattern) holds
       no NUL character: Django's form fields refuse it (400);
+    - an array query parameter (``ordering``), when given, names at least one item
+      (``?ordering=`` is refused: forum.api.filters.StableOrderingFilter);
     - a string that may be blank keeps one schema when its pattern admits "" already
       (drf-spectacular's ``oneOf: [..., {maxLength: 0}]`` would make "" match both
       branches, so "" would be invalid);
@@ -196,4 +198,6 @@ def postprocess_limits(result, generator, request, public):
                     and not {"format", "enum", "pattern"} & schema.keys()
                 ):
                     schema["pattern"] = NO_NUL_PATTERN
+                if parameter.get("in") == "query" and schema.get("type") == "array":
+                    schema.setdefault("minItems", 1)
     return result

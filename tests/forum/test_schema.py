@@ -214,3 +214,5 @@ def test_free_text_query_parameters_hold_no_nul(client):
     assert _parameter(schema, "/api/posts/", "search")["pattern"] == "^[^\\u0000]*$"
     assert _parameter(schema, "/api/comments/", "author_name")["pattern"] == "^[^\\u0000]*$"
     assert "pattern" not in _parameter(schema, "/api/posts/", "published_after")
+    # ?ordering= (an empty array) is refused: the array names at least one field.
+    assert _parameter(schema, "/api/posts/", "ordering")["minItems"] == 1

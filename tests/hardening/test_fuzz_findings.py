@@ -159,3 +159,50 @@ def test_the_moderation_log_ids_are_integers_in_the_schema():
     parameters = response.json()["paths"]["/api/moderation/log/"]["get"]["parameters"]
     types = {p["name"]: p["schema"]["type"] for p in parameters}
     assert (types["actor"], types["comment"], types["post"]) == ("integer",) * 3
+
+
+# --- a blank filter value (?action=, ?post=) was ignored where the schema has no "" ------
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "parameter"),
+    [
+        ("/api/moderation/log/", "action"),
+        ("/api/moderation/log/", "kind"),
+        ("/api/comments/", "post"),
+        ("/api/comments/", "status"),
+        ("/api/comments/", "created_after"),
+        ("/api/posts/", "is_guest"),
+        ("/api/posts/", "ordering"),
+    ],
+)
+def test_a_blank_filter_value_is_refused_naming_it(moderator_client, endpoint, parameter):
+    response = moderator_client.get(endpoint, {parameter: ""})
+    assert response.status_code == 400
+    assert list(response.json()) == [parameter]
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "parameter"),
+    [("/api/posts/", "search"), ("/api/posts/", "blog"), ("/api/comments/", "author_name")],
+)
+def test_blank_free_text_filters_still_match_everything(api_client, post, endpoint, parameter):
+    response = api_client.get(endpoint, {parameter: ""})
+    assert response.status_code == 200
+
+
+# --- a boolean filter took any text as "no filter" (GET /api/moderation/bans/?active=x) --
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "parameter"),
+    [("/api/moderation/bans/", "active"), ("/api/posts/", "is_guest")],
+)
+@pytest.mark.parametrize("value", ["\x8e", "yes please", "2"])
+def test_a_boolean_filter_refuses_what_is_not_a_boolean(
+    moderator_client, endpoint, parameter, value
+):
+    response = moderator_client.get(endpoint, {parameter: value})
+    assert response.status_code == 400
+    assert list(response.json()) == [parameter]
+    assert moderator_client.get(endpoint, {parameter: "true"}).status_code == 200
