@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
+from schemathesis.core.parameters import ParameterLocation
 
 from config.wsgi import application
 from forum import services
@@ -145,8 +146,12 @@ class World:
         return {"Authorization": f"Token {self.tokens[role]}"}
 
     def aim(self, case, data: st.DataObject) -> None:
-        """Point half of the cases at real rows (ids, slugs, parents, edit tokens)."""
-        params = case.path_parameters or {}
+        """Point half of the cases at real rows (ids, slugs, parents, edit tokens).
+
+        A part generated invalid (negative) is left as it is: aiming it would make it
+        valid while the case still counts as invalid input."""
+        negative = case.meta.is_negative_at
+        params = {} if negative(ParameterLocation.PATH) else case.path_parameters or {}
         if "id" in params and data.draw(st.booleans(), label="real id"):
             kind = "comments" if "/comments/{id}" in case.path else "posts"
             if case.path.startswith("/api/guest-posts/"):
@@ -154,10 +159,16 @@ class World:
             params["id"] = data.draw(st.sampled_from(self.ids[kind]), label="id")
         if "slug" in params and data.draw(st.booleans(), label="real slug"):
             params["slug"] = data.draw(st.sampled_from(self.slugs), label="slug")
-        if isinstance(case.body, dict) and "parent" in case.body and data.draw(st.booleans()):
+        if (
+            not negative(ParameterLocation.BODY)
+            and isinstance(case.body, dict)
+            and "parent" in case.body
+            and data.draw(st.booleans())
+        ):
             case.body["parent"] = data.draw(st.sampled_from(self.ids["comments"]))
         if (
             case.headers is not None
+            and not negative(ParameterLocation.HEADER)
             and "X-Edit-Token" in case.headers
             and data.draw(st.booleans(), label="real edit token")
         ):
