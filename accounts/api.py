@@ -12,7 +12,7 @@ from accounts import lockout, services
 from accounts import selectors as account_selectors
 from accounts.models import User
 from forum import selectors as forum_selectors
-from forum.api.inputs import StrictCharField, validated
+from forum.api.inputs import StrictCharField, UserTextField, validated
 from forum.api.openapi import NOT_FOUND
 from forum.api.pagination import PageNumberPagination
 from forum.api.serializers import CommentSerializer
@@ -52,14 +52,14 @@ class RegisterInputSerializer(serializers.Serializer):
     username = StrictCharField(max_length=150)
     password = StrictCharField(max_length=128, write_only=True, trim_whitespace=False)
     email = serializers.EmailField(required=False, allow_blank=True)
-    display_name = StrictCharField(max_length=80, required=False, allow_blank=True, default="")
+    display_name = UserTextField(max_length=80, required=False, allow_blank=True, default="")
 
 
 class MeUpdateInputSerializer(serializers.Serializer):
     class Meta:
         ref_name = "MeUpdate"
 
-    display_name = StrictCharField(max_length=80, allow_blank=True, required=False)
+    display_name = UserTextField(max_length=80, allow_blank=True, required=False)
     notify_replies = serializers.BooleanField(
         required=False, help_text="Mail me at my account's address when someone replies to me."
     )

@@ -40,7 +40,11 @@ def _check_password(password: str, user: User) -> None:
 
 @transaction.atomic
 def user_register(*, username: str, password: str, email: str = "", display_name: str = "") -> User:
-    """Create an account. Usernames are unique regardless of case."""
+    """Create an account. Usernames are stored in Unicode NFKC form (as Django's
+    ``create_user`` and admin forms do) and are unique regardless of case, so that
+    compatibility look-alikes (fullwidth letters, the ligature U+FB01 for "fi") are
+    the name they look like, not a second account."""
+    username = User.normalize_username(username)
     try:
         UnicodeUsernameValidator()(username)
     except ValidationError as exc:

@@ -115,6 +115,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Before anything that may answer: every /api/ answer, errors too, gets CORS headers.
     "corsheaders.middleware.CorsMiddleware",
+    # Bodies longer than MAX_REQUEST_BODY_BYTES are a 413 before they are read.
+    "forum.api.middleware.RequestBodyLimitMiddleware",
     # /api/ answers JSON errors, whatever DEBUG is, and refuses bodies that are not JSON.
     "forum.api.middleware.JsonErrorsMiddleware",
     "forum.api.middleware.JsonBodyOnlyMiddleware",
@@ -126,6 +128,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# The longest request body accepted on any path (forum/api/middleware.py answers 413
+# before reading a longer one). 1 MiB holds the longest post (POST_MAX_LENGTH
+# characters) even with every character escaped; Django's parsers use the same bound.
+MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", 1_048_576)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -311,7 +319,8 @@ REST_FRAMEWORK = {
     ],
     # JSON bodies only (forum/api/middleware.py refuses others with 415 before any view).
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # django-filter, refusing blank values where the schema has none (forum/api/filters.py).
+    "DEFAULT_FILTER_BACKENDS": ["forum.api.filters.StrictFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "forum.api.pagination.PageNumberPagination",
     # JSON whatever DEBUG is (the browsable rendering is /api/docs/).
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

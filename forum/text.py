@@ -8,7 +8,11 @@ from forum.errors import InvalidInput
 
 # Control characters (Unicode category Cc: U+0000-U+001F, U+007F-U+009F) other than
 # tab, newline and carriage return are refused.
-_REFUSED_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_CLASS = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f"
+_REFUSED_CONTROL = re.compile(f"[{_CONTROL_CLASS}]")
+# The same rule as a JSON Schema ``pattern`` (ECMA-262 and Python read it alike): the
+# OpenAPI document states it on every field checked by ``clean_text``.
+TEXT_PATTERN = f"^[^{_CONTROL_CLASS}]*$"
 
 # Characters that show nothing or change the direction of the text around them:
 # Unicode's format characters (Cf: bidi controls and overrides, zero-width spaces and

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from forum import selectors as forum_selectors
 from forum.api.filters import MAX_ID, IdFilter
-from forum.api.inputs import validated
+from forum.api.inputs import UserTextField, validated
 from forum.api.openapi import UNAUTHENTICATED, error_response, nullable_object
 from forum.models import CommentStatus, PostStatus, RemovalKind, RevisionStatus
 from moderation import selectors, services
@@ -158,7 +158,7 @@ class CommentDecisionInput(serializers.Serializer):
         ref_name = "CommentAction"
 
     action = serializers.ChoiceField(choices=list(services.COMMENT_ACTIONS))
-    reason = serializers.CharField(
+    reason = UserTextField(
         required=False,
         allow_blank=True,
         default="",
@@ -180,7 +180,7 @@ class PostDecisionInput(serializers.Serializer):
         ref_name = "PostAction"
 
     action = serializers.ChoiceField(choices=list(services.POST_ACTIONS))
-    reason = serializers.CharField(
+    reason = UserTextField(
         required=False, allow_blank=True, default="", max_length=services.REASON_MAX_LENGTH
     )
 

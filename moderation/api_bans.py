@@ -14,8 +14,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.models import User
-from forum.api.filters import MAX_ID
-from forum.api.inputs import validated
+from forum.api.filters import MAX_ID, StrictBooleanFilter
+from forum.api.inputs import UserTextField, validated
 from forum.errors import InvalidInput, NotFound
 from forum.models import Blog, Comment
 from moderation import selectors, services
@@ -102,7 +102,9 @@ class BanInput(serializers.Serializer):
         required=False, help_text="The blog's slug (required with account)."
     )
     account = serializers.CharField(
-        required=False, max_length=150, help_text="Ban this account (its username)."
+        required=False,
+        max_length=150,
+        help_text="Ban this account (its username); give account or comment, not both.",
     )
     comment = serializers.IntegerField(
         required=False,
@@ -113,7 +115,7 @@ class BanInput(serializers.Serializer):
     expires_at = serializers.DateTimeField(
         required=False, allow_null=True, default=None, help_text="The end; null: until lifted."
     )
-    reason = serializers.CharField(
+    reason = UserTextField(
         required=False, allow_blank=True, default="", max_length=services.REASON_MAX_LENGTH
     )
 
@@ -129,7 +131,7 @@ class LiftInput(serializers.Serializer):
     class Meta:
         ref_name = "BanLift"
 
-    reason = serializers.CharField(
+    reason = UserTextField(
         required=False, allow_blank=True, default="", max_length=services.REASON_MAX_LENGTH
     )
 
@@ -137,7 +139,7 @@ class LiftInput(serializers.Serializer):
 class BanFilter(django_filters.FilterSet):
     blog = django_filters.CharFilter(field_name="blog__slug", help_text="A blog's slug.")
     account = django_filters.CharFilter(field_name="user__username", help_text="A username.")
-    active = django_filters.BooleanFilter(method="filter_active", help_text="In force now.")
+    active = StrictBooleanFilter(method="filter_active", help_text="In force now.")
 
     class Meta:
         model = Ban

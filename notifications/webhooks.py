@@ -64,12 +64,39 @@ class Target:
     address: str  # the checked IP to connect to
 
 
+# IPv6 ranges that carry an IPv4 address in their low 32 bits and reach it through a
+# translator or relay on some networks: NAT64 (RFC 6052 well-known and RFC 8215
+# local-use prefixes), IPv4-compatible (deprecated) and IPv4-translated (SIIT).
+_EMBEDDING_IPV4 = tuple(
+    ipaddress.ip_network(net)
+    for net in ("64:ff9b::/96", "64:ff9b:1::/48", "::/96", "::ffff:0:0:0/96")
+)
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for, if any (mapped, 6to4, Teredo
+    client, NAT64, compatible, translated)."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    if any(ip in net for net in _EMBEDDING_IPV4):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def _allowed(address: str) -> bool:
+    """Whether a webhook may connect to ``address``: a global unicast address, and for
+    an IPv6 address that embeds an IPv4 one, the embedded address is global too."""
     if settings.NOTIFICATIONS["WEBHOOK_ALLOW_PRIVATE"]:
         return True
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None and not (embedded.is_global and not embedded.is_multicast):
+            return False
     return ip.is_global and not ip.is_multicast
 
 

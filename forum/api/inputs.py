@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from forum.api.filters import MAX_ID  # a database id (bigint)
 from forum.models import FlagReason, TextFormat
+from forum.text import TEXT_PATTERN
 
 
 def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict:
@@ -39,7 +40,22 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
-class TextField(StrictCharField):
+class UserTextField(StrictCharField):
+    """Text a person writes (a name, a title, a note, a reason): the service checks it
+    with ``forum.text.clean_text``, which refuses control characters; the schema says
+    so with a ``pattern`` (``UserTextFieldSchema``)."""
+
+
+class UserTextFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = UserTextField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        return {**schema, "pattern": TEXT_PATTERN}
+
+
+class TextField(UserTextField):
     """A comment's or post's body. Stored as written: no trimming here (only ``""`` is
     refused here); the service checks the length after trimming
     (``settings.FORUM[limit_setting]``) and refuses white space alone with a field
@@ -52,6 +68,7 @@ class TextField(StrictCharField):
 
 class TextFieldSchema(OpenApiSerializerFieldExtension):
     target_class = TextField
+    priority = 1  # before UserTextFieldSchema, which matches subclasses
 
     def map_serializer_field(self, auto_schema, direction):
         limit = settings.FORUM[self.target.limit_setting]  # read when the schema is made
@@ -59,6 +76,7 @@ class TextFieldSchema(OpenApiSerializerFieldExtension):
             "type": "string",
             "minLength": 1,
             "maxLength": limit,
+            "pattern": TEXT_PATTERN,
             "description": f"At most {limit} characters once leading and trailing "
             "white space is trimmed; not blank.",
         }
@@ -84,7 +102,7 @@ class CommentCreateInput(serializers.Serializer):
     body = _comment_text()
     format = _format(default=TextFormat.PLAIN)
     parent = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_ID)
-    author_name = StrictCharField(required=False, allow_null=True, allow_blank=True, max_length=80)
+    author_name = UserTextField(required=False, allow_null=True, allow_blank=True, max_length=80)
     # Reply notifications for posters without an account (forum/subscriptions.py).
     email = serializers.EmailField(required=False, allow_blank=True, write_only=True)
 
@@ -120,7 +138,7 @@ class FlagInput(serializers.Serializer):
         ref_name = "NewFlag"
 
     reason = serializers.ChoiceField(choices=FlagReason.choices)
-    note = StrictCharField(required=False, allow_blank=True, max_length=2000, default="")
+    note = UserTextField(required=False, allow_blank=True, max_length=2000, default="")
 
 
 class GuestPostInput(serializers.Serializer):
@@ -128,8 +146,8 @@ class GuestPostInput(serializers.Serializer):
         ref_name = "GuestPostSubmission"
 
     blog = serializers.SlugField(max_length=100)
-    title = StrictCharField(max_length=300)
+    title = UserTextField(max_length=300)
     body = TextField(limit_setting="POST_MAX_LENGTH")
-    author_name = StrictCharField(max_length=80)
+    author_name = UserTextField(max_length=80)
     email = serializers.EmailField(required=False, allow_blank=True)
     format = _format(default=TextFormat.PLAIN)

@@ -1,5 +1,12 @@
 """What every request under ``/api/`` gets whatever view (or no view) answers it.
 
+- ``RequestBodyLimitMiddleware`` (every path, not only ``/api/``): a body declared
+  longer than ``settings.MAX_REQUEST_BODY_BYTES`` is refused with 413 before a byte
+  of it is read; a body without ``Content-Length`` (chunked) with 411, since nothing
+  downstream would read it (Django and DRF take a missing length as an empty body);
+  a malformed length with 400. Django's own ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is the
+  same bound (config/settings.py), so no parser reads more either.
+
 - ``JsonBodyOnlyMiddleware``: a write whose body is not JSON is refused with 415
   before any view, throttle or authentication runs. Browsers send form-encoded,
   multipart and text/plain bodies cross-origin without a preflight (and anonymous
@@ -15,6 +22,7 @@
 
 from http import HTTPStatus
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 API_PREFIX = "/api/"
@@ -53,6 +61,40 @@ def unsupported_media_type(content_type: str) -> JsonResponse:
         },
         status=415,
     )
+
+
+def _error(request: HttpRequest, status: int, detail: str) -> HttpResponse:
+    if is_api(request):
+        return JsonResponse({"detail": detail}, status=status)
+    return HttpResponse(detail, status=status, content_type="text/plain; charset=utf-8")
+
+
+class RequestBodyLimitMiddleware:
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.MAX_REQUEST_BODY_BYTES
+        declared = request.META.get("CONTENT_LENGTH") or ""
+        if not declared.strip():
+            if request.META.get("HTTP_TRANSFER_ENCODING"):
+                return _error(
+                    request,
+                    411,
+                    "A request body needs a Content-Length header (chunked bodies are "
+                    "not accepted).",
+                )
+            return self.get_response(request)
+        if not (declared.isascii() and declared.isdigit()):  # int() takes "+5", "5_0"
+            return _error(request, 400, "The Content-Length header is not a valid length.")
+        length = int(declared)
+        if length > limit:
+            return _error(
+                request,
+                413,
+                f"The request body is {length} bytes; at most {limit} bytes are accepted.",
+            )
+        return self.get_response(request)
 
 
 class JsonBodyOnlyMiddleware:

@@ -11,8 +11,11 @@ operation what the server enforces: id ranges, and ``security: []`` where no
 authentication is needed.
 """
 
+import copy
+import re
+
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.plumbing import ResolvedComponent, force_instance, is_serializer
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -22,6 +25,8 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from forum.api.filters import MAX_ID  # ids are 1..MAX_ID
+
+NO_NUL_PATTERN = "^[^\\u0000]*$"
 
 # --- documented error answers --------------------------------------------------------
 
@@ -98,7 +103,11 @@ _GENERIC = {
 }
 _WRITES = {"429": "Throttled: retry after Retry-After seconds."}
 # Operations that read a request body: a body that is not JSON is refused.
-_BODIES = {"415": "Unsupported media type: the body must be JSON (Content-Type: application/json)."}
+_BODIES = {
+    "411": "A body without Content-Length (chunked) is not accepted.",
+    "413": "The body is longer than the server accepts (MAX_REQUEST_BODY_BYTES).",
+    "415": "Unsupported media type: the body must be JSON (Content-Type: application/json).",
+}
 
 
 class ForumAutoSchema(AutoSchema):
@@ -117,6 +126,26 @@ class ForumAutoSchema(AutoSchema):
             return super()._get_request_body(direction)
         finally:
             self.method = "DELETE"
+
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        """A PATCH body keeps its serializer's required fields: the views validate it
+        with the whole serializer (``inputs.validated`` is never partial), so
+        ``{"body": ...}`` is required to edit a comment and ``{}`` is not valid.
+        The component keeps drf-spectacular's ``Patched...`` name."""
+        schema, body_required = super()._get_request_for_media_type(serializer, direction)
+        if self.method == "PATCH" and is_serializer(serializer):
+            instance = force_instance(serializer)
+            required = [
+                name
+                for name, field in instance.fields.items()
+                if field.required and not field.read_only
+            ]
+            if required:
+                partial = copy.copy(instance)
+                partial.partial = True
+                self.resolve_serializer(partial, direction).schema["required"] = required
+                body_required = True
+        return schema, body_required
 
     def _error_ref(self, code: str) -> dict:
         if code == "400":
@@ -152,14 +181,40 @@ class ForumAutoSchema(AutoSchema):
         return responses
 
 
+_BLANK_BRANCH = {"type": "string", "maxLength": 0}
+
+
+def _single_branch_for_blank(schema: dict) -> dict:
+    branches = schema.get("oneOf")
+    if not branches or len(branches) != 2 or branches[1] != _BLANK_BRANCH:
+        return schema
+    text = branches[0]
+    pattern = text.get("pattern")
+    if pattern is None or text.get("minLength") or text.get("format"):
+        return schema
+    if not re.fullmatch(pattern, ""):
+        return schema
+    return {**{k: v for k, v in schema.items() if k != "oneOf"}, **text}
+
+
 def postprocess_limits(result, generator, request, public):
     """Say on every operation, present or future, what the server enforces:
 
     - an integer path parameter is a row id, 1..MAX_ID (what ``<int:pk>`` and the
       lookups accept without overflowing);
+    - a free-text query parameter (a string with no format, enum or pattern) holds
+      no NUL character: Django's form fields refuse it (400);
+    - an array query parameter (``ordering``), when given, names at least one item
+      (``?ordering=`` is refused: forum.api.filters.StableOrderingFilter);
+    - a string that may be blank keeps one schema when its pattern admits "" already
+      (drf-spectacular's ``oneOf: [..., {maxLength: 0}]`` would make "" match both
+      branches, so "" would be invalid);
     - an operation that needs no authentication (``extend_schema(auth=[])``, such as
       the token endpoint) has ``security: []``, not an absent list a generator may
       fill in from elsewhere."""
+    for component in result.get("components", {}).get("schemas", {}).values():
+        for name, schema in component.get("properties", {}).items():
+            component["properties"][name] = _single_branch_for_blank(schema)
     for path_item in result.get("paths", {}).values():
         for operation in path_item.values():
             operation.setdefault("security", [])
@@ -168,4 +223,12 @@ def postprocess_limits(result, generator, request, public):
                 if parameter.get("in") == "path" and schema.get("type") == "integer":
                     schema.setdefault("minimum", 1)
                     schema.setdefault("maximum", MAX_ID)
+                if (
+                    parameter.get("in") == "query"
+                    and schema.get("type") == "string"
+                    and not {"format", "enum", "pattern"} & schema.keys()
+                ):
+                    schema["pattern"] = NO_NUL_PATTERN
+                if parameter.get("in") == "query" and schema.get("type") == "array":
+                    schema.setdefault("minItems", 1)
     return result

@@ -122,3 +122,26 @@ def test_password_attempts_are_limited_per_ip_even_when_logged_in(settings):
         )
         codes.append(response.status_code)
     assert codes == [400, 400, 429]
+
+
+@pytest.mark.parametrize(
+    ("taken", "look_alike"),
+    [
+        ("mallory", "\uff4d\uff41\uff4c\uff4c\uff4f\uff52\uff59"),  # fullwidth
+        ("moderator", "\uff2d\uff2f\uff24\uff25\uff32\uff21\uff34\uff2f\uff32"),
+        ("fish", "\ufb01sh"),  # the fi ligature
+    ],
+)
+def test_register_refuses_a_compatibility_look_alike_of_a_taken_name(api_client, taken, look_alike):
+    UserFactory(username=taken)
+    response = register(api_client, username=look_alike, password=STRONG)
+    assert response.status_code == 400
+    assert "already exists" in response.json()["username"][0]
+    assert User.objects.count() == 1
+
+
+def test_register_stores_the_normal_form_of_a_name(api_client):
+    response = register(api_client, username="\ufb01sh", password=STRONG)
+    assert response.status_code == 201
+    assert response.json()["username"] == "fish"
+    assert User.objects.get().username == "fish"

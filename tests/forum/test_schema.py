@@ -170,3 +170,45 @@ def test_throttled_answers_document_retry_after(client):
     for method, path, operation in _operations(served_schema(client)):
         if "429" in operation["responses"]:
             assert "Retry-After" in operation["responses"]["429"]["headers"], (method, path)
+
+
+def test_the_text_and_shape_rules_the_server_enforces_are_in_the_schema(client):
+    """What schemathesis's positive and negative data checks hold the server to."""
+    import re
+
+    from forum.text import TEXT_PATTERN
+
+    components = served_schema(client)["components"]["schemas"]
+    # Every field checked by forum.text.clean_text refuses control characters.
+    for component, field in [
+        ("NewCommentRequest", "body"),
+        ("NewCommentRequest", "author_name"),
+        ("PatchedCommentEditRequest", "body"),
+        ("NewFlagRequest", "note"),
+        ("GuestPostSubmissionRequest", "title"),
+        ("GuestPostSubmissionRequest", "body"),
+        ("GuestPostSubmissionRequest", "author_name"),
+        ("RegistrationRequest", "display_name"),
+        ("PatchedMeUpdateRequest", "display_name"),
+        ("CommentActionRequest", "reason"),
+        ("PostActionRequest", "reason"),
+        ("NewBanRequest", "reason"),
+        ("BanLiftRequest", "reason"),
+    ]:
+        schema = components[component]["properties"][field]
+        assert schema["pattern"] == TEXT_PATTERN, field
+        assert "oneOf" not in schema  # "" matches the pattern: no second branch for it
+    assert re.fullmatch(TEXT_PATTERN, "Tab\\tand\\r\\nnew lines, ünïcödé.")
+    assert not re.fullmatch(TEXT_PATTERN, "NUL \x00") and not re.fullmatch(TEXT_PATTERN, "\x85")
+    # A PATCH body is validated whole: editing a comment needs its body ({} is 400).
+    assert components["PatchedCommentEditRequest"]["required"] == ["body"]
+    assert "required" not in components["PatchedMeUpdateRequest"]
+
+
+def test_free_text_query_parameters_hold_no_nul(client):
+    schema = served_schema(client)
+    assert _parameter(schema, "/api/posts/", "search")["pattern"] == "^[^\\u0000]*$"
+    assert _parameter(schema, "/api/comments/", "author_name")["pattern"] == "^[^\\u0000]*$"
+    assert "pattern" not in _parameter(schema, "/api/posts/", "published_after")
+    # ?ordering= (an empty array) is refused: the array names at least one field.
+    assert _parameter(schema, "/api/posts/", "ordering")["minItems"] == 1

@@ -4,8 +4,14 @@ The schema is loaded from ``/api/schema/`` through the WSGI application in-proce
 (``config.wsgi.application``), and every operation is fuzzed as an anonymous caller,
 a logged-in user and a moderator (token authentication), with valid (positive) and
 invalid (negative) input. Path ids are real rows half of the time, so the fuzzer gets
-past the 404s into the views. Throttles are raised for the run. Checks: no 5xx, the
-status code is documented, the content type and the body match the schema.
+past the 404s into the views. Throttles are raised for the run.
+
+Checks: all of schemathesis's, as configured in the repository's ``schemathesis.toml``
+(no 5xx; status code, content type, headers and body as documented; valid input
+accepted and invalid input refused; authentication enforced where the schema asks
+for it). That file is the one place where an operation may refuse valid-looking input
+(with 400), each allowance named per operation and justified; every other operation,
+including any added later, gets no allowance.
 
 Bounded: ``FUZZ_EXAMPLES`` examples per operation and caller (default below;
 ``HARDENING_FUZZ_EXAMPLES`` overrides it, e.g. for a longer run by hand). The run is
@@ -14,6 +20,7 @@ draws new ones.
 """
 
 import os
+from pathlib import Path
 
 import pytest
 import schemathesis
@@ -25,13 +32,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.config import SchemathesisConfig
+from schemathesis.core.parameters import ParameterLocation
 
 from config.wsgi import application
 from forum import services
@@ -42,13 +44,7 @@ from tests.factories import BlogFactory, PostFactory, UserFactory, make_comment
 FUZZ_EXAMPLES = int(os.environ.get("HARDENING_FUZZ_EXAMPLES", "12"))
 DERANDOMIZE = not os.environ.get("HARDENING_RANDOM")
 ROLES = ("anonymous", "user", "moderator")
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_headers_conformance,
-    response_schema_conformance,
-]
+CONFIG_FILE = Path(__file__).resolve().parents[2] / "schemathesis.toml"
 # The application object built its middleware when it was imported, with the
 # settings of the environment (production's HTTPS redirect included): speak HTTPS to
 # it, with the host the WSGI client sends allowed.
@@ -58,7 +54,12 @@ ALLOWED_HOSTS = ["localhost"]
 
 def _load_schema() -> schemathesis.BaseSchema:
     with override_settings(ALLOWED_HOSTS=ALLOWED_HOSTS):
-        return schemathesis.openapi.from_wsgi("/api/schema/", application, base_url=BASE_URL)
+        return schemathesis.openapi.from_wsgi(
+            "/api/schema/",
+            application,
+            base_url=BASE_URL,
+            config=SchemathesisConfig.from_path(CONFIG_FILE),
+        )
 
 
 SCHEMA = _load_schema()
@@ -70,6 +71,35 @@ def test_the_served_schema_has_every_api_operation():
     assert len(OPERATIONS) >= 23
     assert "POST /api/posts/{id}/comments/" in OPERATIONS
     assert "POST /api/moderation/comments/{id}/decision/" in OPERATIONS
+
+
+def test_every_check_is_on_and_each_allowance_names_a_served_operation():
+    import tomllib
+
+    from schemathesis.config._checks import NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES
+
+    config = SCHEMA.config
+    operation = SCHEMA.find_operation_by_label("GET /api/posts/")
+    checks = config.checks_config_for(operation=operation)
+    names = [name for name in vars(type(checks)) if not name.startswith("_")]
+    assert all(
+        getattr(getattr(checks, name), "enabled", True) for name in names if hasattr(checks, name)
+    )
+    # Invalid input is refused everywhere: schemathesis's strict defaults, no exception.
+    assert checks.negative_data_rejection.expected_statuses == (
+        NEGATIVE_DATA_REJECTION_EXPECTED_STATUSES
+    )
+    assert "400" not in checks.positive_data_acceptance.expected_statuses
+    # An allowance (400 for valid-looking input) is per operation, by its exact name,
+    # and only for operations the API serves (a renamed one must not keep a dead entry).
+    allowances = tomllib.loads(CONFIG_FILE.read_text())["operations"]
+    for entry in allowances:
+        assert set(entry) == {"include-name", "checks"}, entry
+        assert entry["include-name"] in OPERATIONS, entry["include-name"]
+        allowed = config.checks_config_for(
+            operation=SCHEMA.find_operation_by_label(entry["include-name"])
+        ).positive_data_acceptance.expected_statuses
+        assert set(allowed) - set(checks.positive_data_acceptance.expected_statuses) == {"400"}
 
 
 class World:
@@ -116,8 +146,12 @@ class World:
         return {"Authorization": f"Token {self.tokens[role]}"}
 
     def aim(self, case, data: st.DataObject) -> None:
-        """Point half of the cases at real rows (ids, slugs, parents, edit tokens)."""
-        params = case.path_parameters or {}
+        """Point half of the cases at real rows (ids, slugs, parents, edit tokens).
+
+        A part generated invalid (negative) is left as it is: aiming it would make it
+        valid while the case still counts as invalid input."""
+        negative = case.meta.is_negative_at
+        params = {} if negative(ParameterLocation.PATH) else case.path_parameters or {}
         if "id" in params and data.draw(st.booleans(), label="real id"):
             kind = "comments" if "/comments/{id}" in case.path else "posts"
             if case.path.startswith("/api/guest-posts/"):
@@ -125,10 +159,16 @@ class World:
             params["id"] = data.draw(st.sampled_from(self.ids[kind]), label="id")
         if "slug" in params and data.draw(st.booleans(), label="real slug"):
             params["slug"] = data.draw(st.sampled_from(self.slugs), label="slug")
-        if isinstance(case.body, dict) and "parent" in case.body and data.draw(st.booleans()):
+        if (
+            not negative(ParameterLocation.BODY)
+            and isinstance(case.body, dict)
+            and "parent" in case.body
+            and data.draw(st.booleans())
+        ):
             case.body["parent"] = data.draw(st.sampled_from(self.ids["comments"]))
         if (
             case.headers is not None
+            and not negative(ParameterLocation.HEADER)
             and "X-Edit-Token" in case.headers
             and data.draw(st.booleans(), label="real edit token")
         ):
@@ -178,6 +218,8 @@ def test_fuzz_operation(label, role, in_process_app):
     def fuzz(case, data):
         world.aim(case, data)
         response = case.call(base_url=BASE_URL, headers=headers)
-        case.validate_response(response, checks=CHECKS)
+        # Every check enabled in schemathesis.toml; the headers tell the
+        # authentication checks which credentials this caller sent.
+        case.validate_response(response, headers=headers)
 
     fuzz()

@@ -162,12 +162,43 @@ def test_private_targets_are_refused_unless_allowed(post, endpoint, receiver, se
         "http://[fe80::1]/",
         "http://0.0.0.0/",
         "http://100.64.0.1/",
+        # The same addresses spelled otherwise: decimal, hex, octal, short forms.
+        "http://2130706433/",
+        "http://0x7f000001/",
+        "http://017700000001/",
+        "http://127.1/",
+        "http://0/",
+        "http://[::]/",
+        "http://[::ffff:169.254.169.254]/",
+        # IPv6 forms that carry a private IPv4 address to a translator or relay:
+        # NAT64 (well-known and local-use), 6to4, Teredo, IPv4-compatible, SIIT.
+        "http://[64:ff9b::7f00:1]/",
+        "http://[64:ff9b::a00:1]/",
+        "http://[64:ff9b:1::a9fe:a9fe]/",
+        "http://[2002:7f00:1::]/",
+        "http://[2002:a9fe:a9fe::1]/",
+        "http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/",
+        "http://[::127.0.0.1]/",
+        "http://[::ffff:0:127.0.0.1]/",
     ],
 )
 def test_the_guard_refuses_non_public_addresses(url, settings):
     settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "WEBHOOK_ALLOW_PRIVATE": False}
     with pytest.raises(webhooks.RefusedTarget):
         webhooks.resolve(url)
+
+
+@pytest.mark.parametrize(
+    ("url", "address"),
+    [
+        ("http://93.184.215.14/", "93.184.215.14"),
+        ("http://[2606:2800:21f:cb07::1]/", "2606:2800:21f:cb07::1"),
+        ("http://[2002:5db8:d70e::1]/", "2002:5db8:d70e::1"),  # 6to4 of a public address
+    ],
+)
+def test_the_guard_lets_public_addresses_through(url, address, settings):
+    settings.NOTIFICATIONS = {**settings.NOTIFICATIONS, "WEBHOOK_ALLOW_PRIVATE": False}
+    assert webhooks.resolve(url).address == address
 
 
 @pytest.mark.parametrize("url", ["ftp://example.org/", "http://user:pw@example.org/", "http:///x"])
