@@ -12,7 +12,6 @@ import datetime
 from functools import wraps
 from urllib.parse import urlencode
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -28,6 +27,7 @@ from forum.errors import ServiceError
 from forum.models import Comment, Post
 from moderation import cards, casework, services
 from moderation.desk import adminlog, words
+from moderation.desk.forms import DeskFilters
 from moderation.models import ModerationAction, TargetKind
 from moderation.permissions import can_moderate
 
@@ -74,38 +74,6 @@ def moderator_page(view):
 
 
 # --- input ------------------------------------------------------------------------------
-
-
-class DeskFilters(forms.Form):
-    kind = forms.ChoiceField(choices=[("", "Any kind"), *cards.DESK_KINDS.items()], required=False)
-    reason = forms.ChoiceField(
-        choices=[("", "Any reason"), *cards.REASON_FILTERS.items()], required=False
-    )
-    blog = forms.ChoiceField(required=False)
-    post = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
-    order = forms.ChoiceField(choices=list(cards.ORDERS.items()), required=False)
-    page = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["blog"].choices = [("", "Any blog"), *cards.desk_blogs()]
-        posts = cards.desk_posts()
-        chosen = self.data.get("post")
-        self.fields["post"].choices = [("", "Any post"), *((str(pk), t) for pk, t in posts)]
-        # A post no longer waiting stays choosable (a filter kept across decisions).
-        known = {str(pk) for pk, _ in posts}
-        if chosen and chosen.isdigit() and int(chosen) <= MAX_ID and chosen not in known:
-            self.fields["post"].choices.append((chosen, "The chosen post (nothing waits)"))
-
-    def entries_filters(self) -> dict:
-        data = self.cleaned_data
-        return {
-            "kind": data["kind"] or None,
-            "reason": data["reason"] or None,
-            "blog": data["blog"] or None,
-            "post": data["post"],
-            "order": data["order"] or "oldest",
-        }
 
 
 def _item(value: str, *, verbs: tuple[str, ...] = ()) -> tuple[str, int, str]:
