@@ -23,6 +23,7 @@ from forum import posts as forum_posts
 from forum import services
 from forum.errors import Conflict, InvalidInput, ServiceError
 from forum.models import Blog, Comment, CommentStatus, Post, PostStatus
+from moderation import comment_actions
 from moderation import services as moderation
 from moderation.models import ActionKind, ModerationAction
 from tests.factories import BlogFactory, PostFactory, UserFactory, make_comment
@@ -193,13 +194,13 @@ def test_writers_racing_moderators_keep_every_count_and_every_visible_reply():
 def slow_decisions(monkeypatch):
     """Hold every decision a moment inside its transaction: without the row lock,
     the moderators would all read the same state and all win."""
-    apply = moderation.comment_set_state
+    apply = comment_actions.comment_set_state
 
     def slow_apply(**kwargs):
         time.sleep(0.05)
         return apply(**kwargs)
 
-    monkeypatch.setattr(moderation, "comment_set_state", slow_apply)
+    monkeypatch.setattr(comment_actions, "comment_set_state", slow_apply)
 
 
 def test_different_decisions_on_one_held_comment_exactly_one_wins(slow_decisions):

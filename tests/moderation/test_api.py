@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from forum import services as forum_services
 from forum.models import Comment, CommentStatus, Post, PostStatus
-from moderation import services
+from moderation import comment_actions, services
 from moderation.models import ModerationAction
 from tests.factories import BlogFactory, PostFactory, UserFactory, make_comment
 from tests.moderation.conftest import flag_down
@@ -444,13 +444,13 @@ def test_two_moderators_deciding_at_once_one_wins_the_other_gets_409(
     # Hold each decision inside its transaction a while, so that without the row lock
     # both would read "pending" and both would win. Both moderators saw it pending in
     # the queue (expected_state); whichever comes second learns it was decided.
-    apply = services.comment_set_state
+    apply = comment_actions.comment_set_state
 
     def slow_apply(**kwargs):
         time.sleep(0.3)
         return apply(**kwargs)
 
-    monkeypatch.setattr(services, "comment_set_state", slow_apply)
+    monkeypatch.setattr(comment_actions, "comment_set_state", slow_apply)
     served_openapi()  # build the schema the client checks answers against, once, up front
     barrier = threading.Barrier(2)
     answers: dict[str, int] = {}
