@@ -254,19 +254,31 @@ def load_thread(post, nodes: list[Node], pool: list[tuple[str, str]]) -> None:
         Post.objects.filter(pk=post_id).update(
             top_seq=sum(1 for n in nodes if n.parent is None),
             top_level_count=sum(1 for n in nodes if n.parent is None and n.is_public),
-            comment_count=sum(1 for n in nodes if n.status == "approved" and not n.removed_at),
+            comment_count=_readable_count(nodes),
         )
+
+
+def _readable_count(nodes: list[Node]) -> int:
+    """``Post.comment_count`` of ``nodes`` (parents first): the approved comments not
+    removed under no hidden comment (``forum.models.visible_comment_q``)."""
+    shown: dict[int, bool] = {}
+    count = 0
+    for node in nodes:
+        shown[id(node)] = node.is_public and (node.parent is None or shown[id(node.parent)])
+        count += shown[id(node)] and node.status == "approved" and not node.removed_at
+    return count
 
 
 def check_counters(post_ids: list[int]) -> None:
     """Raise when a stored counter disagrees with what the services keep:
     ``reply_count`` = visible direct replies, ``child_seq`` = replies ever made,
-    ``comment_count`` = approved and not removed, ``top_seq`` = top-level comments,
+    ``comment_count`` = approved, not removed, under no hidden comment,
+    ``top_seq`` = top-level comments,
     ``top_level_count`` = visible top-level comments."""
     from django.db.models import Count, F, OuterRef, Q, Subquery
     from django.db.models.functions import Coalesce
 
-    from forum.models import Comment, CommentStatus, Post, public_comment_q
+    from forum.models import Comment, CommentStatus, Post, public_comment_q, visible_comment_q
 
     def counted(filter_q: Q):
         return Coalesce(
@@ -291,10 +303,6 @@ def check_counters(post_ids: list[int]) -> None:
     if wrong:
         raise AssertionError(f"comment counters disagree (pk, stored, actual ...): {list(wrong)}")
     posts = Post.objects.filter(pk__in=post_ids).annotate(
-        counted=Count(
-            "comments",
-            filter=Q(comments__status=CommentStatus.APPROVED, comments__removed_at__isnull=True),
-        ),
         tops=Count("comments", filter=Q(comments__parent__isnull=True)),
         public_tops=Count(
             "comments",
@@ -304,7 +312,8 @@ def check_counters(post_ids: list[int]) -> None:
     )
     for post in posts:
         stored = (post.comment_count, post.top_seq, post.top_level_count)
-        actual = (post.counted, post.tops, post.public_tops)
+        readable = Comment.objects.filter(visible_comment_q(), post=post, removed_at=None)
+        actual = (readable.count(), post.tops, post.public_tops)
         if stored != actual:
             raise AssertionError(f"post {post.pk} counters: stored {stored}, actual {actual}")
 
