@@ -54,7 +54,7 @@ def main() -> None:
 
     from bench.data import BLOG_SLUG, body_pool, build_thread, check_counters, load_thread
     from forum import services
-    from forum.models import Blog, Comment, CommentStatus
+    from forum.models import Blog, Comment, CommentStatus, visible_comment_q
 
     pool = body_pool()
     blog = Blog.objects.get(slug=BLOG_SLUG)
@@ -69,7 +69,8 @@ def main() -> None:
             made.append(post.pk)
             load_thread(post, build_thread("two", size, seed=11, n_bodies=len(pool)), pool)
             parents = list(
-                Comment.objects.filter(post=post, depth=1, status=CommentStatus.APPROVED)
+                # (visible: a reply under a hidden comment is refused)
+                Comment.objects.filter(visible_comment_q(), post=post, depth=1)
                 .filter(removed_at__isnull=True)
                 .values_list("pk", flat=True)[:200]
             )

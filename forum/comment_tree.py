@@ -24,7 +24,6 @@ from forum.models import (
     Comment,
     CommentStatus,
     Post,
-    no_hidden_ancestor_sql,
     path_step,
 )
 from forum.thread_cache import thread_changed
@@ -42,12 +41,39 @@ _TOP_LEVEL_STEP_SQL = (
     "comment_count = comment_count + %(public)s, "
     "top_level_count = top_level_count + %(public)s WHERE id = %(id)s RETURNING top_seq"
 )
-_REPLY_STEP_SQL = (
-    f"UPDATE {COMMENT_TABLE} SET child_seq = child_seq + 1, "  # noqa: S608
-    "reply_count = reply_count + %(public)s "
-    f"WHERE id = %(id)s AND status = '{CommentStatus.APPROVED.value}' AND removed_at IS NULL "
-    f"AND {no_hidden_ancestor_sql(COMMENT_TABLE)} RETURNING child_seq"
+
+
+_PUBLIC_SQL = (
+    "{t}.status = '" + CommentStatus.APPROVED.value + "' "
+    "AND ({t}.removed_at IS NULL OR {t}.reply_count > 0)"
 )
+
+
+@cache
+def _reply_step_sql(*, under_top_level: bool) -> str:
+    """The reply's step under a parent (``under_top_level``: a top-level one). The
+    parent's ancestors are found by walking up from its own parent
+    (``%(grandparent)s``) by primary key, one probe per level: looking them up by
+    ``(post, path)`` let PostgreSQL scan the whole post's comments when its
+    statistics did not know the post yet (a new post, or inside an import)."""
+    hidden_ancestor = ""
+    if not under_top_level:
+        hidden_ancestor = (
+            " AND NOT EXISTS (WITH RECURSIVE up (id, parent_id, shown) AS ("  # noqa: S608
+            f"SELECT a.id, a.parent_id, {_PUBLIC_SQL.format(t='a')} "
+            f"FROM {COMMENT_TABLE} a WHERE a.id = %(grandparent)s "
+            f"UNION ALL SELECT b.id, b.parent_id, {_PUBLIC_SQL.format(t='b')} "
+            f"FROM {COMMENT_TABLE} b JOIN up ON b.id = up.parent_id) "
+            "SELECT 1 FROM up WHERE NOT up.shown)"
+        )
+    return (
+        f"UPDATE {COMMENT_TABLE} SET child_seq = child_seq + 1, "  # noqa: S608
+        "reply_count = reply_count + %(public)s "
+        f"WHERE id = %(id)s AND status = '{CommentStatus.APPROVED.value}' "
+        f"AND removed_at IS NULL{hidden_ancestor} RETURNING child_seq"
+    )
+
+
 _COUNT_COMMENT_SQL = (
     f"UPDATE {POST_TABLE} SET comment_count = comment_count + 1 "  # noqa: S608
     "WHERE id = %(id)s RETURNING comment_count"
@@ -115,17 +141,13 @@ def _returning(cursor, sql: str, params: dict) -> int | None:
 # table): a comment under a hidden one is never reached. Probing each comment's
 # ancestors instead (``no_hidden_ancestor_sql``) went quadratic on PostgreSQL when
 # the statistics were stale, as they are inside a bulk import's transaction.
-_PUBLIC = (
-    "{t}.status = '" + CommentStatus.APPROVED.value + "' "
-    "AND ({t}.removed_at IS NULL OR {t}.reply_count > 0)"
-)
 _RECOUNT_SQL = (
     f"UPDATE {POST_TABLE} SET comment_count = ("  # noqa: S608
     "WITH RECURSIVE shown (id, removed_at) AS ("
     f"SELECT id, removed_at FROM {COMMENT_TABLE} top "
-    f"WHERE top.post_id = %(id)s AND top.parent_id IS NULL AND {_PUBLIC.format(t='top')} "
+    f"WHERE top.post_id = %(id)s AND top.parent_id IS NULL AND {_PUBLIC_SQL.format(t='top')} "
     f"UNION ALL SELECT reply.id, reply.removed_at FROM {COMMENT_TABLE} reply "
-    f"JOIN shown ON reply.parent_id = shown.id WHERE {_PUBLIC.format(t='reply')}) "
+    f"JOIN shown ON reply.parent_id = shown.id WHERE {_PUBLIC_SQL.format(t='reply')}) "
     "SELECT COUNT(*) FROM shown WHERE removed_at IS NULL) WHERE id = %(id)s"
 )
 
@@ -209,7 +231,9 @@ def place_and_insert(comment: Comment) -> ServiceError | None:
                 return NotFound("This post does not exist.")
             comment.path = path_step(step)
         else:
-            step = _returning(cursor, _REPLY_STEP_SQL, {"public": int(public), "id": parent.pk})
+            params = {"public": int(public), "id": parent.pk, "grandparent": parent.parent_id}
+            sql = _reply_step_sql(under_top_level=parent.parent_id is None)
+            step = _returning(cursor, sql, params)
             if step is None:  # removed or hidden since it was read
                 return InvalidInput("The parent comment cannot be replied to.", field="parent")
             comment.path = parent.path + path_step(step)

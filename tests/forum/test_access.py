@@ -123,3 +123,25 @@ def test_feeds_leave_out_replies_under_a_hidden_comment(api_client, moderator_cl
         body = api_client.get(url).content.decode()
         assert "top text" in body and "sibling text" in body
         assert "reply text" not in body and "leaf text" not in body and "middle text" not in body
+
+
+@pytest.mark.parametrize("hide", ["top", "middle"])
+def test_a_reply_under_a_comment_with_a_hidden_ancestor_is_refused(
+    api_client, moderator_client, post, branch, hide
+):
+    top, middle, _reply, leaf, _sibling = branch
+    _decide(moderator_client, {"top": top, "middle": middle}[hide].pk, "spam")
+    # leaf itself is approved and not removed; an ancestor two or three levels up is not.
+    response = api_client.post(
+        f"/api/posts/{post.pk}/comments/", {"body": "Under a hidden one", "parent": leaf.pk}
+    )
+    assert response.status_code == 400 and "parent" in response.json()
+    leaf.refresh_from_db()
+    assert leaf.child_seq == 0 and leaf.reply_count == 0
+
+    _decide(moderator_client, {"top": top, "middle": middle}[hide].pk, "approve")
+    response = api_client.post(
+        f"/api/posts/{post.pk}/comments/", {"body": "Now it may", "parent": leaf.pk}
+    )
+    assert response.status_code == 201
+    assert api_client.get(f"/api/posts/{post.pk}/").json()["comment_count"] == 6

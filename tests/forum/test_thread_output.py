@@ -109,5 +109,5 @@ def test_a_10000_comment_thread_pages_are_byte_for_byte_the_previous_output(
     if cached:
         settings.FORUM = {**settings.FORUM, "THREAD_CACHE_SECONDS": 600}
     big_post.refresh_from_db()
-    assert big_post.comment_count > 9_000
+    assert big_post.comment_count > 8_500  # readable: a few hundred sit under hidden ones
     assert _check_every_page(api_client, big_post, cached=cached) >= 10
