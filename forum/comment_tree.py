@@ -3,8 +3,8 @@ change of visibility does to the counters.
 
 A new comment is handed its path step and counted in one statement
 (``place_and_insert``), then inserted without the ORM's query compilation
-(``_insert``). A comment's visibility changes only inside ``tracking_visibility``,
-which moves the denormalized counters (``Post.comment_count``,
+(``forum.raw_insert.insert_row``). A comment's visibility changes only inside
+``tracking_visibility``, which moves the denormalized counters (``Post.comment_count``,
 ``Post.top_level_count``, ``Comment.reply_count``) up the tree afterwards. Callers
 are the comment services in ``forum.services``; nothing else writes these columns.
 """
@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from functools import cache
 
 from django.conf import settings
-from django.db import connections, models, router
+from django.db import connections, router
 from django.db.models import F
 
 from forum.errors import InvalidInput, NotFound, ServiceError
@@ -26,6 +26,7 @@ from forum.models import (
     Post,
     path_step,
 )
+from forum.raw_insert import insert_row
 from forum.thread_cache import thread_changed
 
 # The next path step of a new comment, with its counters, in one statement each. The
@@ -78,53 +79,6 @@ _COUNT_COMMENT_SQL = (
     f"UPDATE {POST_TABLE} SET comment_count = comment_count + 1 "  # noqa: S608
     "WHERE id = %(id)s RETURNING comment_count"
 )
-
-
-def _insert(cursor, comment: Comment) -> None:
-    """INSERT a new comment (setting its ``pk``) with the values the ORM would send,
-    skipping the ORM's query compilation, which costs several times the statement
-    itself. Plain text, number and foreign-key columns are sent as they are (what
-    their fields would do); any other field prepares its value as in ``Model.save``.
-    Sends no save signals (nothing listens for comments')."""
-    db = cursor.db
-    fields, sql = _insert_statement(db.vendor, db.alias)
-    params = {
-        field.column: getattr(comment, field.attname)
-        if plain
-        else field.get_db_prep_save(field.pre_save(comment, True), db)
-        for field, plain in fields
-    }
-    cursor.execute(sql, params)
-    comment.pk = cursor.fetchone()[0]
-    comment._state.adding = False
-    comment._state.db = db.alias
-
-
-# Fields whose value goes to the database unchanged (no adaptation, no pre_save).
-_PLAIN_FIELDS = (
-    models.CharField,
-    models.TextField,
-    models.IntegerField,
-    models.PositiveIntegerField,
-    models.PositiveSmallIntegerField,
-    models.ForeignKey,
-)
-
-
-@cache
-def _insert_statement(vendor: str, alias: str) -> tuple[list, str]:
-    db = connections[alias]
-    fields = [
-        (field, type(field) in _PLAIN_FIELDS)
-        for field in Comment._meta.concrete_fields
-        if not field.primary_key
-    ]
-    columns = ", ".join(db.ops.quote_name(field.column) for field, _plain in fields)
-    marks = ", ".join(f"%({field.column})s" for field, _plain in fields)
-    table = db.ops.quote_name(Comment._meta.db_table)
-    pk = db.ops.quote_name(Comment._meta.pk.column)
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {pk}"  # noqa: S608
-    return fields, sql
 
 
 def _returning(cursor, sql: str, params: dict) -> int | None:
@@ -239,7 +193,7 @@ def place_and_insert(comment: Comment) -> ServiceError | None:
             comment.path = parent.path + path_step(step)
             if public:
                 _returning(cursor, _COUNT_COMMENT_SQL, {"id": comment.post_id})
-        _insert(cursor, comment)
+        insert_row(cursor, comment)
     if public:
         thread_changed(post_id=comment.post_id)
     return None
