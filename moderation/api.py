@@ -6,8 +6,6 @@ services lock the item and check its state, so concurrent decisions on one item
 give one winner and ``409 Conflict`` for the others.
 """
 
-import difflib
-
 import django_filters
 from django.db.models import Q, QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -21,6 +19,7 @@ from forum.api.inputs import UserTextField, validated
 from forum.api.openapi import UNAUTHENTICATED, error_response, nullable_object
 from forum.models import CommentStatus, PostStatus, RemovalKind, RevisionStatus
 from moderation import selectors, services
+from moderation.diffs import unified_diff
 from moderation.models import ActionKind, ModerationAction, TargetKind
 from moderation.permissions import IsModerator
 
@@ -338,15 +337,6 @@ class RevisionSerializer(serializers.Serializer):
         return data
 
 
-def _diff(before: str | None, after: str) -> str:
-    if before is None:
-        return ""
-    lines = difflib.unified_diff(
-        before.splitlines(), after.splitlines(), "before", "after", lineterm=""
-    )
-    return "\n".join(lines)
-
-
 class CommentRevisionsView(generics.ListAPIView):
     """Every version of a comment's text, oldest first, each with what changed from
     the one before: the original (revision 1), the edits applied, and those held,
@@ -371,7 +361,7 @@ class CommentRevisionsView(generics.ListAPIView):
             )
         before = previous.body if previous is not None else None
         for revision in page:
-            revision.diff = _diff(before, revision.body)
+            revision.diff = unified_diff(before, revision.body)
             before = revision.body
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 

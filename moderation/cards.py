@@ -10,7 +10,7 @@ whole page.
 
 import datetime
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db.models import (
     Case,
@@ -33,7 +33,7 @@ from forum.display import ANONYMOUS_NAME, excerpt
 from forum.errors import NotFound
 from forum.models import Blog, Comment, Flag, Post, PostStatus
 from forum.policy import FLAGGED_REASON
-from moderation import selectors
+from moderation import edit_cards, selectors
 from moderation.models import Ban, ModerationAction, ModeratorNote, TargetKind
 
 PAGE_SIZE = 50
@@ -44,6 +44,7 @@ DESK_KINDS = {
     TargetKind.COMMENT: "Held comments",
     FLAG: "Flagged by readers",
     TargetKind.POST: "Guest posts",
+    edit_cards.EDIT: edit_cards.EDIT_LABEL,
 }
 # Reason filters: a reason code (or the start of one, for words) and its label.
 REASON_FILTERS = {
@@ -56,6 +57,7 @@ REASON_FILTERS = {
     "spam_check_unavailable": "Spam checker unavailable",
     "moderator_hold": "Returned by a moderator",
     GUEST_POST_REASON: "Guest posts",
+    edit_cards.EDIT: edit_cards.EDIT_LABEL,
 }
 ORDERS = {"oldest": "Oldest first", "priority": "Flagged first, then oldest"}
 _PREFIX_REASONS = {"watched_word", "blocked_word"}
@@ -73,8 +75,9 @@ def desk_entries(
     post: int | None = None,
     order: str = "oldest",
 ) -> QuerySet:
-    """The queue as ordered ``(kind, id, created_at, priority)`` rows (one UNION
-    query, countable and sliceable in the database). ``kind``: one of
+    """The queue as ordered ``(kind, id, queued_at, priority)`` rows (one UNION
+    query, countable and sliceable in the database; an edit awaiting review is
+    queued from the time of the edit, ``edit_cards``). ``kind``: one of
     ``DESK_KINDS``; ``reason``: one of ``REASON_FILTERS``; ``blog``: a slug;
     ``post``: a post's id; ``order``: ``oldest`` or ``priority`` (flagged first)."""
     comments = selectors.held_comments().annotate(flagged=Exists(_open_flags()))
@@ -89,12 +92,17 @@ def desk_entries(
         comments, posts = comments.filter(flagged=True), posts.none()
     elif kind == TargetKind.COMMENT:
         comments, posts = comments.filter(flagged=False), posts.none()
-    elif kind == TargetKind.POST:
+    elif kind in (TargetKind.POST, edit_cards.EDIT):
         comments = comments.none()
+    if kind == edit_cards.EDIT:
+        posts = posts.none()
+    pattern = None
     if reason == FLAGGED_REASON:
         comments, posts = comments.filter(flagged=True), posts.none()
     elif reason == GUEST_POST_REASON:
         comments = comments.none()
+    elif reason == edit_cards.EDIT:
+        comments, posts = comments.none(), posts.none()
     elif reason:
         # The reasons are a JSON list of strings: look for the quoted code in its text.
         pattern = f'"{reason}:' if reason in _PREFIX_REASONS else f'"{reason}"'
@@ -111,28 +119,37 @@ def desk_entries(
                 default=Value(TargetKind.COMMENT),
                 output_field=CharField(),
             ),
+            queued_at=F("created_at"),
             priority=Case(
                 When(flagged=True, then=Value(0)), default=Value(1), output_field=IntegerField()
             ),
         )
-        .values_list("kind", "id", "created_at", "priority")
+        .values_list("kind", "id", "queued_at", "priority")
     )
     post_rows = (
         posts.order_by()
         .annotate(
             kind=Value(TargetKind.POST, output_field=CharField()),
+            queued_at=F("created_at"),
             priority=Value(1, output_field=IntegerField()),
         )
-        .values_list("kind", "id", "created_at", "priority")
+        .values_list("kind", "id", "queued_at", "priority")
     )
-    ordering = ("created_at", "kind", "id")
+    edit_rows = edit_cards.edit_rows(
+        kind=kind, reason=reason, reason_pattern=pattern, blog=blog, post=post
+    )
+    ordering = ("queued_at", "kind", "id")
     if order == "priority":
         ordering = ("priority", *ordering)
     if kind == TargetKind.POST or reason == GUEST_POST_REASON:
         return post_rows.order_by(*ordering)
-    if kind in (FLAG, TargetKind.COMMENT) or reason:
+    if kind == edit_cards.EDIT or reason == edit_cards.EDIT:
+        return edit_rows.order_by(*ordering)
+    if kind in (FLAG, TargetKind.COMMENT) or reason == FLAGGED_REASON:
         return comment_rows.order_by(*ordering)
-    return comment_rows.union(post_rows, all=True).order_by(*ordering)
+    if reason:  # a policy's reason: held comments and edits held for it
+        return comment_rows.union(edit_rows, all=True).order_by(*ordering)
+    return comment_rows.union(post_rows, edit_rows, all=True).order_by(*ordering)
 
 
 # --- cards --------------------------------------------------------------------------------
@@ -168,7 +185,7 @@ class PosterRecord:
 
 @dataclass
 class Card:
-    kind: str  # "comment", "flag" or "post"
+    kind: str  # "comment", "flag", "post" or "edit" (an edit awaiting review)
     id: int
     created_at: datetime.datetime
     blog: Blog
@@ -185,6 +202,8 @@ class Card:
     flags: list[FlagNote] = field(default_factory=list)
     notes: list[ModeratorNote] = field(default_factory=list)
     poster: PosterRecord | None = None
+    revision: int | None = None  # an edit's: the number of the version proposed
+    diff_html: str = ""  # an edit's: from the approved text to the proposed one
 
     @property
     def target_kind(self) -> str:
@@ -207,9 +226,10 @@ def _poster_key(comment: Comment) -> str:
 
 def desk_cards(rows: list[tuple]) -> list[Card]:
     """The cards of the queue rows ``rows`` (from ``desk_entries``), in that order.
-    At most eight queries whatever the number of rows: the comments (with post,
-    blog, parent and author), their open flags, the guest posts, the posters'
-    counts by state, bans in force and last comments, the notes."""
+    At most nine queries whatever the number of rows: the comments (with post,
+    blog, parent and author), their open flags, the edits awaiting review, the
+    guest posts, the posters' counts by state, bans in force and last comments,
+    the notes."""
     comment_ids = [row[1] for row in rows if row[0] != TargetKind.POST]
     post_ids = [row[1] for row in rows if row[0] == TargetKind.POST]
     comments: dict[int, Comment] = {}
@@ -217,6 +237,7 @@ def desk_cards(rows: list[tuple]) -> list[Card]:
         comments = Comment.objects.select_related("post__blog", "parent", "author").in_bulk(
             comment_ids
         )
+    edits = edit_cards.pending_edits([row[1] for row in rows if row[0] == edit_cards.EDIT])
     posts = Post.objects.select_related("blog").in_bulk(post_ids) if post_ids else {}
     flags: dict[int, list[FlagNote]] = defaultdict(list)
     if comment_ids:
@@ -240,29 +261,32 @@ def desk_cards(rows: list[tuple]) -> list[Card]:
 
     cards = []
     for kind, pk, *_ in rows:
+        if kind == edit_cards.EDIT and pk not in edits:
+            continue  # decided since the queue was read
         if kind != TargetKind.POST and pk in comments:
             comment = comments[pk]
-            cards.append(
-                Card(
-                    kind=kind,
-                    id=pk,
-                    created_at=comment.created_at,
-                    blog=comment.post.blog,
-                    post_id=comment.post_id,
-                    post_title=comment.post.title,
-                    title="",
-                    body_html=comment.body_html,
-                    display_name=comment.author_name or ANONYMOUS_NAME,
-                    has_account=comment.author_id is not None,
-                    reasons=list(comment.moderation_reasons),
-                    link_count=comment.body_html.count("<a "),
-                    parent_id=comment.parent_id,
-                    parent_excerpt="" if comment.parent is None else excerpt(comment.parent.body),
-                    flags=flags[pk],
-                    notes=comment_notes[pk],
-                    poster=posters.get((comment.post.blog_id, _poster_key(comment))),
-                )
+            card = Card(
+                kind=kind,
+                id=pk,
+                created_at=comment.created_at,
+                blog=comment.post.blog,
+                post_id=comment.post_id,
+                post_title=comment.post.title,
+                title="",
+                body_html=comment.body_html,
+                display_name=comment.author_name or ANONYMOUS_NAME,
+                has_account=comment.author_id is not None,
+                reasons=list(comment.moderation_reasons),
+                link_count=comment.body_html.count("<a "),
+                parent_id=comment.parent_id,
+                parent_excerpt="" if comment.parent is None else excerpt(comment.parent.body),
+                flags=flags[pk],
+                notes=comment_notes[pk],
+                poster=posters.get((comment.post.blog_id, _poster_key(comment))),
             )
+            if pk in edits:  # an edit's card: the edit's time, reasons and diff
+                card = replace(card, **edit_cards.edit_fields(comment, edits[pk]))
+            cards.append(card)
         elif kind == TargetKind.POST and pk in posts:
             post = posts[pk]
             cards.append(
@@ -428,8 +452,10 @@ def desk_posts(*, limit: int = 200) -> list[tuple[int, str]]:
     """Posts with something awaiting a decision (theirs or their comments'), newest first."""
     # From the held comments (a partial index holds the pending ones), not by
     # probing every post.
-    waiting = Q(status=PostStatus.PENDING, is_guest=True) | Q(
-        pk__in=selectors.held_comments().order_by().values("post_id")
+    waiting = (
+        Q(status=PostStatus.PENDING, is_guest=True)
+        | Q(pk__in=selectors.held_comments().order_by().values("post_id"))
+        | Q(pk__in=selectors.edited_comments().order_by().values("post_id"))
     )
     return list(Post.objects.filter(waiting).order_by("-id").values_list("id", "title")[:limit])
 

@@ -11,7 +11,9 @@ changes). The new entry names the one it undid (``undoes``); an entry is undone
 once. Undoable: comment decisions (approve, reject, spam, hold, remove, restore) and
 bans (undone by lifting them). Not undoable: decisions on posts (a published guest
 post was public and numbered), ban lifts and policy changes (make a new ban, edit
-the policy).
+the policy), and decisions on an edit awaiting review (``edit_decide``): no verb
+leads back to ``edit_pending`` (putting a decided version back in review) or
+takes an approved edit's text back, so ``undo_verb`` finds none for them.
 """
 
 import datetime
@@ -22,8 +24,8 @@ from django.db import transaction
 
 from accounts.models import User
 from forum.errors import Conflict, InvalidInput, NotFound, ServiceError
-from forum.models import Comment, CommentStatus
-from forum.services import comment_set_state
+from forum.models import Comment, CommentRevision, CommentStatus, RevisionStatus
+from forum.services import comment_lock, comment_set_state
 from forum.text import clean_text
 from moderation import selectors, services
 from moderation.models import ActionKind, Ban, ModerationAction, ModeratorNote, TargetKind
@@ -194,11 +196,31 @@ def poster_ban_and_reject(
 
 # --- many at once ----------------------------------------------------------------------
 
-# The desk's three buttons, and the verb each means for a comment and for a post.
+EDIT = selectors.EDIT_REASON  # the desk's kind of item for an edit awaiting review
+
+# The desk's three buttons, and the verb each means for a comment, a post, an edit.
 DESK_VERBS: dict[str, dict[str, str]] = {
-    "approve": {TargetKind.COMMENT: ActionKind.APPROVE, TargetKind.POST: ActionKind.PUBLISH},
-    "reject": {TargetKind.COMMENT: ActionKind.REJECT, TargetKind.POST: ActionKind.REJECT},
+    "approve": {
+        TargetKind.COMMENT: ActionKind.APPROVE,
+        TargetKind.POST: ActionKind.PUBLISH,
+        EDIT: ActionKind.APPROVE_EDIT,
+    },
+    "reject": {
+        TargetKind.COMMENT: ActionKind.REJECT,
+        TargetKind.POST: ActionKind.REJECT,
+        EDIT: ActionKind.REJECT_EDIT,
+    },
     "spam": {TargetKind.COMMENT: ActionKind.SPAM},
+}
+# What became of an edit each verb settles.
+_EDIT_OUTCOME = {
+    ActionKind.APPROVE_EDIT: RevisionStatus.APPLIED,
+    ActionKind.REJECT_EDIT: RevisionStatus.REJECTED,
+}
+_REVISION_WORDS = {
+    RevisionStatus.APPLIED: "approved",
+    RevisionStatus.REJECTED: "rejected",
+    RevisionStatus.SPAM: "marked as spam",
 }
 
 
@@ -211,9 +233,18 @@ class ItemResult:
     action: ModerationAction | None = None
 
 
-def item_decide(*, kind: str, item_id: int, decision: str, actor: User, reason: str = ""):
+def item_decide(
+    *,
+    kind: str,
+    item_id: int,
+    decision: str,
+    actor: User,
+    reason: str = "",
+    revision: int | None = None,
+):
     """One of the desk's decisions (``DESK_VERBS``) on a queued item: a comment is
-    expected to be still held (``pending``), so a decision someone else took first
+    expected to be still held (``pending``), an edit (``revision``: the version the
+    moderator saw) still awaiting review, so a decision someone else took first
     is reported, never overturned. Its own transaction (the verb's)."""
     verbs = DESK_VERBS.get(decision)
     if verbs is None:
@@ -221,6 +252,12 @@ def item_decide(*, kind: str, item_id: int, decision: str, actor: User, reason: 
     verb = verbs.get(kind)
     if verb is None:
         raise Conflict(f"A {kind} cannot be marked as {decision}.")
+    if kind == EDIT:
+        if revision is None:
+            raise InvalidInput("Which version of the edit?", field="revision")
+        return edit_decide(
+            comment_id=item_id, verb=verb, revision=revision, actor=actor, reason=reason
+        )
     if kind == TargetKind.COMMENT:
         return services.comment_decide(
             comment_id=item_id,
@@ -230,6 +267,42 @@ def item_decide(*, kind: str, item_id: int, decision: str, actor: User, reason: 
             expected_state=CommentStatus.PENDING,
         )
     return services.post_decide(post_id=item_id, action=verb, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def edit_decide(
+    *, comment_id: int, verb: str, revision: int, actor: User, reason: str = ""
+) -> services.CommentOutcome:
+    """``approve_edit`` or ``reject_edit`` (``verb``) on the comment's edit awaiting
+    review, if it is still version ``revision`` (the one the moderator read): a
+    newer edit since, or another moderator's decision, is a ``Conflict`` saying
+    so, never decided unseen; the same decision taken already changes nothing."""
+    if verb not in _EDIT_OUTCOME:
+        raise InvalidInput(f"{verb!r} is not a decision on an edit.", field="decision")
+    comment = comment_lock(comment_id=comment_id)  # what settles an edit locks first
+    require_moderator(actor, comment.post.blog_id)
+    seen = (
+        CommentRevision.objects.filter(comment_id=comment.pk, number=revision)
+        .select_related("decided_by")
+        .first()
+    )
+    if seen is None:
+        raise NotFound("No such edit of this comment.")
+    if seen.status == _EDIT_OUTCOME[verb]:
+        return services.CommentOutcome(comment=comment, changed=False)
+    if seen.status == RevisionStatus.SUPERSEDED:
+        raise Conflict(
+            "Its author edited it again since: the newer edit awaits review in its place.",
+            extra={"revision_status": seen.status},
+        )
+    if seen.status != RevisionStatus.PENDING:
+        by = f" by {seen.decided_by.username}" if seen.decided_by is not None else ""
+        raise Conflict(
+            f"This edit was {_REVISION_WORDS.get(seen.status, seen.status)}{by} already: "
+            "another decision came first.",
+            extra={"revision_status": seen.status},
+        )
+    return services.comment_decide(comment_id=comment.pk, action=verb, actor=actor, reason=reason)
 
 
 def items_decide(

@@ -20,13 +20,12 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
-from django.utils.timesince import timesince
 
 from forum.api.filters import MAX_ID
 from forum.errors import ServiceError
 from forum.models import Comment, Post
 from moderation import cards, casework, services
-from moderation.desk import adminlog, words
+from moderation.desk import adminlog, card_views, words
 from moderation.desk.forms import DeskFilters
 from moderation.models import ModerationAction, TargetKind
 from moderation.permissions import can_moderate
@@ -54,6 +53,11 @@ VERB_LABELS = {
 }
 
 
+# What a button or a ticked card names: a comment, a post, or a comment's edit
+# awaiting review (decided on its card only: see ``_bulk``).
+ITEM_KINDS = (TargetKind.COMMENT, TargetKind.POST, casework.EDIT)
+
+
 class BadRequest(Exception):
     pass
 
@@ -79,7 +83,7 @@ def moderator_page(view):
 def _item(value: str, *, verbs: tuple[str, ...] = ()) -> tuple[str, int, str]:
     """``"comment:12:approve"`` → ``("comment", 12, "approve")`` (verb only if asked)."""
     parts = value.split(":")
-    if len(parts) != (3 if verbs else 2) or parts[0] not in (TargetKind.COMMENT, TargetKind.POST):
+    if len(parts) != (3 if verbs else 2) or parts[0] not in ITEM_KINDS:
         raise BadRequest(f"unknown item {value[:40]!r}")
     if not parts[1].isdigit() or not 0 < int(parts[1]) <= MAX_ID:
         raise BadRequest(f"unknown item {value[:40]!r}")
@@ -132,7 +136,7 @@ def desk(request: HttpRequest) -> HttpResponse:
         **admin.site.each_context(request),
         "title": "Moderation desk",
         "form": form,
-        "cards": [_card_view(card) for card in card_list],
+        "cards": [card_views.card_view(card) for card in card_list],
         "total": total,
         "page": page,
         "pages": pages,
@@ -145,49 +149,6 @@ def desk(request: HttpRequest) -> HttpResponse:
         "last": _last(request),
     }
     return render(request, "moderation_desk/desk.html", context, status=status)
-
-
-def _card_view(card: cards.Card) -> dict:
-    return {
-        "card": card,
-        "age": timesince(card.created_at),
-        "iso": card.created_at.isoformat(),
-        "reasons": words.reasons(card.reasons, link_count=card.link_count, flags=card.flags),
-        "flags": [
-            {"reason": words.FLAG_REASONS.get(f.reason, f.reason), "note": f.note}
-            for f in card.flags
-        ],
-        "record": _record_view(card.poster),
-        "thread_url": reverse("moderation_desk:thread", args=[card.post_id])
-        + (f"#c{card.id}" if card.target_kind == TargetKind.COMMENT else ""),
-    }
-
-
-def _record_view(record: cards.PosterRecord | None) -> dict | None:
-    if record is None:
-        return None
-    counts = record.counts
-    return {
-        "record": record,
-        "summary": " · ".join(
-            [
-                f"{counts['approved']} approved",
-                f"{counts['rejected']} rejected",
-                f"{counts['spam']} spam",
-                f"{counts['pending']} held",
-            ]
-            + ([f"{counts['removed']} removed"] if counts["removed"] else [])
-        ),
-        "recent": [
-            {
-                "url": reverse("moderation_desk:thread", args=[c.post_id]) + f"#c{c.id}",
-                "state": words.STATES.get(c.state, c.state),
-                "excerpt": c.excerpt,
-                "post_title": c.post_title,
-            }
-            for c in record.recent
-        ],
-    }
 
 
 def _recent(request: HttpRequest) -> list[dict]:
@@ -224,7 +185,10 @@ def _desk_post(request: HttpRequest) -> HttpResponse:
     if "decide" in post:
         kind, pk, verb = _item(post["decide"], verbs=tuple(casework.DESK_VERBS))
         reason = _text(request, f"reason-{kind}-{pk}")
-        _decide_one(request, kind, pk, verb, reason)
+        revision = post.get(f"revision-{pk}", "") if kind == casework.EDIT else "0"
+        if not revision.isdigit() or int(revision) > MAX_ID:
+            raise BadRequest("which version of the edit?")
+        _decide_one(request, kind, pk, verb, reason, revision=int(revision) or None)
         return _back(request, url)
     if "ban" in post:
         kind, pk, _ = _item(post["ban"])
@@ -247,18 +211,25 @@ def _desk_post(request: HttpRequest) -> HttpResponse:
 
 
 def _label(kind: str, pk: int) -> str:
-    if kind == TargetKind.COMMENT:
+    if kind != TargetKind.POST:
         comment = Comment.objects.select_related("post").filter(pk=pk).first()
         return adminlog.comment_label(comment) if comment else "A comment no longer here"
     post = Post.objects.filter(pk=pk).first()
     return f"The post “{words.excerpt(post.title)}”" if post else "A post no longer here"
 
 
-def _decide_one(request: HttpRequest, kind: str, pk: int, verb: str, reason: str) -> None:
+def _decide_one(
+    request: HttpRequest, kind: str, pk: int, verb: str, reason: str, revision: int | None = None
+) -> None:
     try:
         with transaction.atomic():
             outcome = casework.item_decide(
-                kind=kind, item_id=pk, decision=verb, actor=request.user, reason=reason
+                kind=kind,
+                item_id=pk,
+                decision=verb,
+                actor=request.user,
+                reason=reason,
+                revision=revision,
             )
             adminlog.log_decision(outcome.action, request.user)
     except ServiceError as exc:
@@ -267,7 +238,8 @@ def _decide_one(request: HttpRequest, kind: str, pk: int, verb: str, reason: str
     if outcome.changed:
         text = words.decision(outcome.action)
         messages.success(request, f"{text}.")
-        _remember(request, text, [outcome.action])
+        # A decision on an edit has no inverse verb (casework): no "Undo" offered.
+        _remember(request, text, [outcome.action] if kind != casework.EDIT else [])
     else:
         messages.info(request, f"{_label(kind, pk)}: already decided that way; nothing changed.")
 
@@ -311,16 +283,21 @@ def _bulk(request: HttpRequest, verb: str, *, reason: str) -> None:
         if not form.is_valid():
             raise BadRequest("bad filters")
         rows = cards.desk_entries(**form.entries_filters())[:BULK_LIMIT]
-        items = [
-            (TargetKind.POST if kind == TargetKind.POST else TargetKind.COMMENT, pk)
-            for kind, pk, *_ in rows
-        ]
+        items = [(kind if kind in ITEM_KINDS else TargetKind.COMMENT, pk) for kind, pk, *_ in rows]
         if len(items) == BULK_LIMIT:
             messages.info(request, f"The first {BULK_LIMIT} matching; run it again for more.")
     else:
         items = [_item(value)[:2] for value in request.POST.getlist("selected")[:BULK_LIMIT]]
+    # An edit is decided on its card, against the diff its moderator read: never in bulk.
+    edits = sum(1 for kind, _ in items if kind == casework.EDIT)
+    items = [(kind, pk) for kind, pk in items if kind != casework.EDIT]
+    if edits:
+        messages.info(
+            request, f"{words.plural(edits, 'edit')} skipped: decide edits on their cards."
+        )
     if not items:
-        messages.warning(request, "Nothing selected: tick some cards, or “all matching”.")
+        if not edits:
+            messages.warning(request, "Nothing selected: tick some cards, or “all matching”.")
         return
     changed, unchanged, conflicts, done = 0, 0, [], []
     for kind, pk in items:

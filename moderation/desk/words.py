@@ -16,6 +16,7 @@ REASONS = {
     "spam_check_unavailable": "the spam checker did not answer",
     "moderator_hold": "returned to the queue by a moderator",
     "guest_post": "guest post awaiting review",
+    "edit": "an edit of a published comment awaits review",
 }
 PAST = {
     ActionKind.APPROVE: "Approved",
@@ -25,6 +26,8 @@ PAST = {
     ActionKind.RESTORE: "Restored",
     ActionKind.HOLD: "Returned to the queue",
     ActionKind.PUBLISH: "Published",
+    ActionKind.APPROVE_EDIT: "Approved the edit of",
+    ActionKind.REJECT_EDIT: "Rejected the edit of",
 }
 STATES = {
     "pending": "held",
@@ -33,6 +36,9 @@ STATES = {
     "spam": "spam",
     "removed": "removed",
     "tombstone": "removed (tombstone)",
+    "edit_pending": "edit awaiting review",
+    "edit_approved": "edit approved",
+    "edit_rejected": "edit rejected",
 }
 FLAG_REASONS = dict(FlagReason.choices)
 MODES = dict(ModerationMode.choices)

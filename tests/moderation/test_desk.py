@@ -2,6 +2,7 @@
 moderator (staff, in the Moderators group, not a superuser) uses it."""
 
 import datetime
+from collections import Counter
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -11,7 +12,14 @@ from django.utils import timezone
 from forum import services as forum_services
 from forum.events import Event
 from forum.identity import ip_hash
-from forum.models import Comment, CommentStatus, FlagReason, PostStatus
+from forum.models import (
+    Comment,
+    CommentRevision,
+    CommentStatus,
+    FlagReason,
+    PostStatus,
+    RevisionStatus,
+)
 from moderation import casework, services
 from moderation.models import ActionKind, Ban, ModerationAction, ModeratorNote
 from tests.factories import PostFactory, UserFactory, make_comment
@@ -412,11 +420,11 @@ def test_post_and_comment_admin_link_to_the_thread_view(desk_client, post):
     assert f"{thread_url(post)}#c{comment.pk}" in listing
 
 
-def test_the_desk_costs_the_same_queries_for_1000_held_items_from_300_posters(
+def test_the_desk_costs_the_same_queries_for_1000_held_items_and_200_edits_from_300_posters(
     desk_client, desk_moderator, blog, django_assert_num_queries, settings
 ):
     posts = [PostFactory(blog=blog) for _ in range(5)]
-    made = 0
+    made = edits = 0
 
     def hold_items(count: int, posters: int) -> None:
         nonlocal made
@@ -431,24 +439,54 @@ def test_the_desk_costs_the_same_queries_for_1000_held_items_from_300_posters(
             )
         made += count
 
+    def edit_items(count: int, posters: int) -> None:
+        """Published comments whose poster's edit awaits review (edits to review)."""
+        nonlocal edits
+        for n in range(count):
+            who = (edits + n) % posters
+            comment = make_comment(
+                posts[n % 5],
+                body=f"Published item {edits + n}.",
+                status=CommentStatus.APPROVED,
+                ip_hash=ip_hash(f"10.1.{who // 250}.{who % 250}"),
+                author_name="" if who % 2 else f"Editor {who}",
+                issue_edit_token=True,
+            )
+            forum_services.comment_update(
+                comment_id=comment.pk,
+                body=f"Edited item {edits + n}: <b>new</b> words.",
+                edit_token=comment.issued_edit_token,
+            )
+        edits += count
+        # One in eight of these edits older than every held item: the first page mixes both.
+        new = CommentRevision.objects.filter(status=RevisionStatus.PENDING).order_by("-id")
+        older = list(new.values_list("pk", flat=True)[:count])[::8]
+        CommentRevision.objects.filter(pk__in=older).update(
+            created_at=timezone.now() - datetime.timedelta(days=1)
+        )
+
     hold_items(3, 3)
+    edit_items(2, 2)
     desk_client.get(DESK)  # warm the session, the content types
     with django_assert_num_queries(QUERIES) as small:
         assert desk_client.get(DESK).status_code == 200
     hold_items(997, 300)
+    edit_items(198, 300)
     with django_assert_num_queries(QUERIES) as big:
         response = desk_client.get(DESK)
-    assert len(response.context["cards"]) == 50
-    assert response.context["total"] == 1000
+    kinds = Counter(view["card"].kind for view in response.context["cards"])
+    assert kinds == {"edit": 27, "comment": 23}
+    assert response.context["total"] == 1200
     assert len(small.captured_queries) == len(big.captured_queries)
 
 
 # The desk page, query by query: session, user, moderator check (3); the filters'
 # blogs and posts (2); the count and the page of the queue (2); the page's comments,
-# their open flags (2); the posters' counts, bans in force, last comments (3); the
-# notes (1); the admin's permissions and the notifications admin's blog-owner check
-# for the sidebar (4); recent decisions (1).
-QUERIES = 18
+# their open flags, the edits awaiting review among them (3); the posters' counts,
+# bans in force, last comments (3); the notes (1); the admin's permissions and the
+# notifications admin's blog-owner check for the sidebar (4); recent decisions (1).
+# (18 without edits on the page: their query is left out.)
+QUERIES = 19
 
 
 def test_the_desk_offers_undo_for_fifteen_minutes_then_the_log_does(desk_client, post):

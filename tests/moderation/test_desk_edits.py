@@ -1,0 +1,237 @@
+"""Edits awaiting review on the moderators' desk (issue 14, item 8), through the
+test client as a moderator uses it: the card with the difference between the
+approved text and the proposed one, and the one-click decisions on it."""
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.contrib.messages import get_messages
+
+from forum import services as forum_services
+from forum.models import CommentRevision, CommentStatus, RevisionStatus
+from moderation import services
+from moderation.diffs import diff_html
+from moderation.models import BlogPolicy, ModerationAction, ModerationMode
+from tests.factories import UserFactory, make_comment
+from tests.moderation.conftest import held
+
+pytestmark = [pytest.mark.django_db, pytest.mark.moderation_policy]
+
+DESK = "/admin/moderation/desk/"
+HOSTILE = 'Now with <script>alert("x")</script> and <b onclick="x()">forbidden</b> words.'
+
+
+def messages_of(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+@pytest.fixture
+def watched(blog):
+    """The blog publishes everything but holds texts with the word "forbidden"."""
+    BlogPolicy.objects.update_or_create(
+        blog=blog, defaults={"mode": ModerationMode.HOLD_NONE, "watched_words": "forbidden"}
+    )
+
+
+@pytest.fixture
+def author(db):
+    return UserFactory(username="ed", display_name="Ed")
+
+
+def edited(post, author, new: str, old: str = "First words, all fine.") -> int:
+    """A published comment of ``author`` whose edit to ``new`` awaits review."""
+    comment = make_comment(post, body=old, author=author)
+    assert comment.status == CommentStatus.APPROVED
+    comment = forum_services.comment_update(comment_id=comment.pk, body=new, user=author)
+    assert comment.pending_edit is not None, "the policy should hold the edit"
+    return comment.pk
+
+
+def thread_bodies(api_client, post) -> list[str]:
+    return [c["body"] for c in api_client.get(f"/api/posts/{post.pk}/comments/").json()["results"]]
+
+
+def test_the_diff_marks_words_removed_and_added_and_escapes_both_texts():
+    html = diff_html("Keep <this> & that.\nSecond line.", "Keep <that> & that.\nSecond line.")
+    assert "<del>&lt;this&gt;</del><ins>&lt;that&gt;</ins>" in html
+    assert "Keep " in html and "&amp; that." in html
+    assert "<this>" not in html and "<that>" not in html
+    assert diff_html("Same.", "Same.") == ""
+    removed = diff_html("One.\nTwo.\nThree.", "One.\nThree.\nFour.")
+    assert "<del>Two.</del>" in removed and "<ins>Four.</ins>" in removed
+
+
+def test_an_edit_awaiting_review_has_a_card_with_the_diff_and_hostile_html_escaped(
+    desk_client, desk_moderator, post, watched, author
+):
+    parent = make_comment(post, body="The comment replied to.", author=UserFactory())
+    comment = make_comment(post, body="First words, all fine.", author=author, parent=parent)
+    forum_services.comment_update(comment_id=comment.pk, body=HOSTILE, user=author)
+    make_comment(post, body="Good morning.", author=author)  # published: not on the desk
+
+    response = desk_client.get(DESK)
+    assert response.status_code == 200
+    (view,) = response.context["cards"]
+    card = view["card"]
+    assert (card.kind, card.id, card.revision) == ("edit", comment.pk, 2)
+    html = response.content.decode()
+    assert "Edit to review" in html
+    assert "an edit of a published comment awaits review" in html
+    assert "watched word: forbidden" in html
+    assert "The comment replied to." in html  # the same context as other cards
+    assert "Account <strong>ed</strong>" in html
+    assert f'href="{DESK}thread/{post.pk}/#c{comment.pk}"' in html
+    # The approved text struck through, the new one underlined, both escaped.
+    assert "<del>First" in html and "<ins>Now" in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+    assert "<script>alert" not in html and "<b onclick" not in html
+    assert f'name="revision-{comment.pk}" value="2"' in html
+    assert f'value="edit:{comment.pk}:approve"' in html and 'data-key-action="a"' in html
+    assert f'value="edit:{comment.pk}:reject"' in html
+
+    # Its own kind and the reason `edit`; the policy's reasons find it too.
+    for query in ("kind=edit", "reason=edit", "reason=watched_word"):
+        assert [v["card"].id for v in desk_client.get(f"{DESK}?{query}").context["cards"]] == [
+            comment.pk
+        ], query
+    for query in ("kind=comment", "kind=flag", "kind=post", "reason=flagged", "reason=links"):
+        assert desk_client.get(f"{DESK}?{query}").context["cards"] == [], query
+    # The post filter offers the post whose comment's edit waits.
+    assert (str(post.pk), post.title) in response.context["form"].fields["post"].choices
+
+
+def test_edits_are_queued_in_the_order_of_the_time_of_the_edit(desk_client, post, watched, author):
+    first_edit = edited(post, author, "forbidden A")
+    queued = held(post, "Anonymous and forbidden.")
+    comment = make_comment(post, body="Written before both.", author=author)
+    forum_services.comment_update(comment_id=comment.pk, body="forbidden B", user=author)
+    cards = desk_client.get(DESK).context["cards"]
+    assert [(v["card"].kind, v["card"].id) for v in cards] == [
+        ("edit", first_edit),
+        ("comment", queued.pk),
+        ("edit", comment.pk),
+    ]
+
+
+def test_approving_an_edit_on_the_desk_publishes_the_new_text_logged_without_undo(
+    desk_client, desk_moderator, api_client, post, watched, author
+):
+    pk = edited(post, author, HOSTILE)
+    response = desk_client.post(
+        DESK,
+        {"decide": f"edit:{pk}:approve", f"revision-{pk}": "2", f"reason-edit-{pk}": "Fair."},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert thread_bodies(api_client, post) == [HOSTILE]
+    entry = ModerationAction.objects.get()
+    assert (entry.actor, entry.action, entry.reason, entry.from_state, entry.to_state) == (
+        desk_moderator,
+        "approve_edit",
+        "Fair.",
+        "edit_pending",
+        "edit_approved",
+    )
+    said = f"Approved the edit of Ed's comment on “{post.title}”"
+    assert messages_of(response) == [f"{said}."]
+    assert LogEntry.objects.get().get_change_message() == f"{said}. Reason: Fair."
+    # No inverse verb: neither the top of the page nor the recent list offers undo.
+    assert response.context["last"] is None
+    assert [e["undoable"] for e in response.context["recent"]] == [False]
+    assert response.context["cards"] == []
+
+
+def test_rejecting_an_edit_on_the_desk_keeps_the_approved_text(
+    desk_client, api_client, post, watched, author
+):
+    pk = edited(post, author, "Forbidden words now.")
+    response = desk_client.post(
+        DESK, {"decide": f"edit:{pk}:reject", f"revision-{pk}": "2"}, follow=True
+    )
+    assert messages_of(response) == [f"Rejected the edit of Ed's comment on “{post.title}”."]
+    assert thread_bodies(api_client, post) == ["First words, all fine."]
+    assert CommentRevision.objects.get(comment_id=pk, number=2).status == RevisionStatus.REJECTED
+    assert ModerationAction.objects.get().to_state == "edit_rejected"
+
+
+def test_a_stale_decision_on_an_edit_says_what_happened_and_changes_nothing(
+    desk_client, second_moderator, api_client, post, watched, author
+):
+    pk = edited(post, author, "forbidden one")
+    services.comment_decide(comment_id=pk, action="reject_edit", actor=second_moderator)
+    response = desk_client.post(
+        DESK, {"decide": f"edit:{pk}:approve", f"revision-{pk}": "2"}, follow=True
+    )
+    assert messages_of(response) == [
+        f"Ed's comment on “{post.title}”: This edit was rejected by mod2 already: "
+        "another decision came first."
+    ]
+    assert thread_bodies(api_client, post) == ["First words, all fine."]
+    # The same decision again: nothing changes, said so.
+    response = desk_client.post(
+        DESK, {"decide": f"edit:{pk}:reject", f"revision-{pk}": "2"}, follow=True
+    )
+    assert messages_of(response) == [
+        f"Ed's comment on “{post.title}”: already decided that way; nothing changed."
+    ]
+    assert ModerationAction.objects.count() == 1
+
+
+def test_an_edit_replaced_by_a_newer_one_is_never_approved_unseen(
+    desk_client, api_client, post, watched, author
+):
+    pk = edited(post, author, "forbidden, as read")
+    forum_services.comment_update(comment_id=pk, body="forbidden, unseen", user=author)
+    response = desk_client.post(
+        DESK, {"decide": f"edit:{pk}:approve", f"revision-{pk}": "2"}, follow=True
+    )
+    assert messages_of(response)[0].endswith(
+        "Its author edited it again since: the newer edit awaits review in its place."
+    )
+    assert thread_bodies(api_client, post) == ["First words, all fine."]
+    (view,) = response.context["cards"]
+    assert view["card"].revision == 3
+
+
+def test_bulk_decisions_skip_edits_and_say_how_many(desk_client, post, watched, author):
+    pk = edited(post, author, "forbidden edit")
+    comment = held(post, "Held: forbidden.")
+    response = desk_client.post(
+        DESK, {"bulk": "approve", "all_matching": "1", "query": ""}, follow=True
+    )
+    assert messages_of(response) == [
+        "1 edit skipped: decide edits on their cards.",
+        "1 item approved; 0 conflicts.",
+    ]
+    comment.refresh_from_db()
+    assert comment.status == CommentStatus.APPROVED
+    assert CommentRevision.objects.get(comment_id=pk, number=2).status == RevisionStatus.PENDING
+    response = desk_client.post(DESK, {"bulk": "reject", "selected": [f"edit:{pk}"]}, follow=True)
+    assert messages_of(response) == ["1 edit skipped: decide edits on their cards."]
+    assert CommentRevision.objects.get(comment_id=pk, number=2).status == RevisionStatus.PENDING
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"decide": "edit:1:spam"},
+        {"decide": "edit:1:approve"},  # which version?
+        {"decide": "edit:1:approve", "revision-1": "two"},
+        {"ban": "edit:1"},
+        {"note": "edit:1:comment"},
+    ],
+)
+def test_bad_edit_posts_are_a_400(desk_client, data):
+    assert desk_client.post(DESK, data).status_code == 400
+
+
+def test_a_non_moderator_cannot_see_or_decide_edits(client, post, watched, author, api_client):
+    pk = edited(post, author, "forbidden words")
+    staff = UserFactory(username="staffer", is_staff=True)
+    client.force_login(staff)
+    assert client.get(f"{DESK}?kind=edit").status_code == 403
+    data = {"decide": f"edit:{pk}:approve", f"revision-{pk}": "2"}
+    assert client.post(DESK, data).status_code == 403
+    client.force_login(author)  # the author, not staff: the admin's login page
+    assert client.post(DESK, data).status_code == 302
+    assert thread_bodies(api_client, post) == ["First words, all fine."]
+    assert not ModerationAction.objects.exists()
