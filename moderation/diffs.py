@@ -34,17 +34,31 @@ def _line(kind: str, html: str) -> str:
 
 
 def _words(old: str, new: str) -> str:
-    """One rewritten line: the words in common as they are, the others marked."""
+    """One rewritten line: the words in common as they are, the others marked. A
+    space alone between two changes joins them ("<del>a b</del>", not "<del>a</del>
+    <del>b</del>"), so a rewritten phrase reads as one."""
     a, b = _WORDS.split(old), _WORDS.split(new)
-    out = []
+    runs: list[list] = []  # [same?, old text, new text]
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if op == "equal":
-            out.append(escape("".join(a[i1:i2])))
+        same, removed, added = op == "equal", "".join(a[i1:i2]), "".join(b[j1:j2])
+        if runs and not same and not runs[-1][0]:
+            runs[-1][1] += removed
+            runs[-1][2] += added
+        elif len(runs) > 1 and not same and runs[-1][0] and not runs[-1][1].strip():
+            space = runs.pop()[1]  # a space between two changes
+            runs[-1][1] += space + removed
+            runs[-1][2] += space + added
+        else:
+            runs.append([same, removed, added])
+    out = []
+    for same, removed, added in runs:
+        if same:
+            out.append(escape(removed))
             continue
-        if i2 > i1:
-            out.append(f"<del>{escape(''.join(a[i1:i2]))}</del>")
-        if j2 > j1:
-            out.append(f"<ins>{escape(''.join(b[j1:j2]))}</ins>")
+        if removed:
+            out.append(f"<del>{escape(removed)}</del>")
+        if added:
+            out.append(f"<ins>{escape(added)}</ins>")
     return "".join(out)
 
 

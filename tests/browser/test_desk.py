@@ -3,18 +3,23 @@
 Headless Chromium through Playwright, against the live server: a moderator logs in,
 approves a held comment with one click and a reason (the public thread API then
 shows it), undoes it (the API no longer does), bans a poster and rejects all their
-held items in one action, filters by reason, and opens the thread view. The desk
-and the thread view are photographed at 1400x900 and 390x844 (into the test's
-``tmp_path``, and into ``BROWSER_SCREENSHOT_DIR`` when set), and neither page may
-scroll sideways at either size.
+held items in one action, filters by reason, reads the diff of an edit awaiting
+review and approves it with its key (the public thread then shows the new text),
+and opens the thread view. The desk and the thread view are photographed at
+1400x900 and 390x844, the edit's card alone too (into the test's ``tmp_path``,
+and into ``BROWSER_SCREENSHOT_DIR`` when set), and no page may scroll sideways at
+either size.
 """
 
+import http.client
+import json
 import os
 import shutil
 from pathlib import Path
 
 import pytest
 
+from forum import services as forum_services
 from forum.identity import ip_hash
 from forum.models import Comment, CommentStatus
 from moderation import services
@@ -70,6 +75,26 @@ def photograph(page, shots: Path, name: str, seen: dict) -> None:
         page.screenshot(path=str(shots / f"{name}-{size}.png"), full_page=True)
         page.screenshot(path=str(shots / f"{name}-{size}-screen.png"))
     page.set_viewport_size({"width": 1400, "height": 900})
+
+
+def public_body(live_server, post_id: int, comment_id: int) -> str | None:
+    """The text the public thread API shows for ``comment_id``, read over HTTP."""
+    connection = http.client.HTTPConnection(
+        live_server.thread.host, live_server.thread.port, timeout=10
+    )
+    try:
+        connection.request("GET", f"/api/posts/{post_id}/comments/")
+        response = connection.getresponse()
+        assert response.status == 200, response.read()
+        comments = list(json.load(response)["results"])
+    finally:
+        connection.close()
+    while comments:
+        comment = comments.pop()
+        if comment["id"] == comment_id:
+            return comment["body"]
+        comments.extend(comment.get("replies") or [])
+    return None
 
 
 def card(page, comment_id: int):
@@ -134,6 +159,31 @@ def use_the_desk(live_server, ids: dict, post_id: int, shots: Path) -> dict:
                 page.keyboard.press("r")
             seen["key_message"] = page.locator("ul.messagelist li").all_inner_texts()
 
+            # An edit awaiting review: its card shows what changes; "a" approves it.
+            page.goto(f"{base}{DESK}?kind=edit")
+            edit = card(page, ids["edited"])
+            seen["edit_kind"] = edit.locator(".desk-kind").inner_text()
+            seen["edit_removed"] = edit.locator(".desk-diff-text del").all_inner_texts()
+            seen["edit_added"] = edit.locator(".desk-diff-text ins").all_inner_texts()
+            seen["edit_markup"] = edit.locator(".desk-diff-text b, .desk-diff-text a").count()
+            style = "e => getComputedStyle(e).textDecorationLine"
+            seen["edit_styles"] = (
+                edit.locator(".desk-diff-text del").first.evaluate(style),
+                edit.locator(".desk-diff-text ins").first.evaluate(style),
+            )
+            for size, (width, height) in SIZES.items():
+                page.set_viewport_size({"width": width, "height": height})
+                page.wait_for_timeout(100)
+                seen[f"edit-{size}-fits"] = no_sideways_scroll(page)
+                edit.screenshot(path=str(shots / f"desk-edit-card-{size}.png"))
+            page.set_viewport_size({"width": 1400, "height": 900})
+            seen["public_before_edit"] = public_body(live_server, post_id, ids["edited"])
+            page.keyboard.press("j")
+            with page.expect_navigation():
+                page.keyboard.press("a")
+            seen["edit_message"] = page.locator("ul.messagelist li").all_inner_texts()
+            seen["public_after_edit"] = public_body(live_server, post_id, ids["edited"])
+
             # The thread view, from a card.
             page.goto(f"{base}{DESK}")
             with page.expect_navigation():
@@ -163,11 +213,26 @@ def test_a_moderator_works_the_desk_in_a_browser(live_server, desk_moderator, tm
         held(post, f"Cheap pills at http://spam{n}.example now", "192.0.2.66") for n in range(3)
     ]
     named = held(post, "A first comment under my name.", "192.0.2.20", author_name="Nat")
+    edited = make_comment(
+        post,
+        body="I was wrong, sorry.",
+        ip_hash=ip_hash("192.0.2.30"),
+        status=CommentStatus.APPROVED,
+        issue_edit_token=True,
+    )
+    new_text = "I was right: buy <b>pills</b> at http://pills.example"
+    edited = forum_services.comment_update(
+        comment_id=edited.pk, body=new_text, edit_token=edited.issued_edit_token
+    )
+    assert edited.pending_edit is not None
     shots = tmp_path / "shots"
     shots.mkdir()
 
     seen = use_the_desk(
-        live_server, {"chosen": chosen.pk, "spam": [c.pk for c in spam]}, post.pk, shots
+        live_server,
+        {"chosen": chosen.pk, "spam": [c.pk for c in spam], "edited": edited.pk},
+        post.pk,
+        shots,
     )
     if directory := os.environ.get("BROWSER_SCREENSHOT_DIR"):
         Path(directory).mkdir(parents=True, exist_ok=True)
@@ -175,7 +240,7 @@ def test_a_moderator_works_the_desk_in_a_browser(live_server, desk_moderator, tm
             shutil.copy(shot, Path(directory) / shot.name)
 
     assert seen["heading"] == "Moderation desk"
-    assert seen["cards"] == 5
+    assert seen["cards"] == 6
     assert "posted anonymously" in seen["reasons"]
     for name in ("desk", "thread"):
         for size in SIZES:
@@ -195,7 +260,7 @@ def test_a_moderator_works_the_desk_in_a_browser(live_server, desk_moderator, tm
     assert seen["ban_message"] == [
         f"Banned network {spam[0].ip_hash[:12]}… on Probation and rejected 3 held comments."
     ]
-    assert seen["cards_after_ban"] == 2
+    assert seen["cards_after_ban"] == 3
     ban = Ban.objects.get()
     assert (ban.ip_hash, ban.reason, ban.created_by) == (
         spam[0].ip_hash,
@@ -213,6 +278,20 @@ def test_a_moderator_works_the_desk_in_a_browser(live_server, desk_moderator, tm
     named.refresh_from_db()
     assert named.status == CommentStatus.REJECTED
 
+    assert seen["edit_kind"].lower() == "edit to review"
+    assert seen["edit_removed"] == ["wrong, sorry."]
+    assert seen["edit_added"] == ["right: buy <b>pills</b> at http://pills.example"]
+    assert seen["edit_markup"] == 0  # the edit's HTML is shown as text, never rendered
+    assert seen["edit_styles"] == ("line-through", "underline")
+    for size in SIZES:
+        assert seen[f"edit-{size}-fits"], f"the edit card scrolls sideways at {size}"
+        assert (shots / f"desk-edit-card-{size}.png").stat().st_size > 5_000
+    assert seen["public_before_edit"] == "I was wrong, sorry."
+    assert seen["edit_message"] == [
+        "Approved the edit of an anonymous comment on “A post under moderation”."
+    ]
+    assert seen["public_after_edit"] == new_text
+
     assert seen["thread_url"].endswith(f"{DESK}thread/{post.pk}/#c{chosen.pk}")
     assert seen["thread_heading"] == "Thread: A post under moderation"
-    assert seen["thread_states"] == ["approved", "held"] + ["rejected"] * 4
+    assert seen["thread_states"] == ["approved", "held"] + ["rejected"] * 4 + ["approved"]
