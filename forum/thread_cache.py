@@ -30,8 +30,8 @@ One read serves a request: the version and the page (one key per post and page
 variant, whose bytes begin with the version they were rendered under) come back
 together from one ``MGET`` (``version_and_page``), and the page is used only when
 its version is the current one. A process keeps the pages it served last
-(``local_pages``, bounded): when it holds the page, the one read is the version
-alone, and the page's bytes need not cross from Redis again. A page rendered while
+(``local_pages``, bounded, decoded): when it holds the page, the one read is the
+version alone, and the page's bytes need not cross from Redis again. A page rendered while
 a change commits carries the version read before the render, which the change has
 already retired: it is never served. In Redis both are raw bytes (no pickling);
 ``forum.api.thread`` lays out the page. Redis unreachable is a cache miss here too
@@ -136,36 +136,38 @@ def bump(post_id: int) -> None:
 
 
 class _LocalPages:
-    """The pages this process served last, by post and page parameters, each with
-    the version it was rendered under, up to ``FORUM["THREAD_LOCAL_CACHE_MB"]``
+    """The pages this process served last, by post and page parameters, decoded
+    (``store_page``'s ``page``: ready to send, each naming the version it was
+    rendered under), up to ``FORUM["THREAD_LOCAL_CACHE_MB"]`` of their stored size
     (least recently used out first). Only ever served after the shared cache said
     that version is current, so it is never staler than the shared cache; it saves
-    moving the page's bytes out of Redis on every request."""
+    moving the page's bytes out of Redis, and decoding them, on every request."""
 
     def __init__(self) -> None:
-        self.pages: OrderedDict[tuple[int, str], bytes] = OrderedDict()
+        self.pages: OrderedDict[tuple[int, str], tuple[Any, int]] = OrderedDict()
         self.size = 0
         self.lock = threading.Lock()
 
-    def get(self, key: tuple[int, str]) -> bytes | None:
+    def get(self, key: tuple[int, str]) -> Any:
         with self.lock:
-            page = self.pages.get(key)
-            if page is not None:
-                self.pages.move_to_end(key)
-            return page
+            found = self.pages.get(key)
+            if found is None:
+                return None
+            self.pages.move_to_end(key)
+            return found[0]
 
-    def put(self, key: tuple[int, str], page: bytes) -> None:
+    def put(self, key: tuple[int, str], page: Any, size: int) -> None:
         limit = settings.FORUM["THREAD_LOCAL_CACHE_MB"] * 1024 * 1024
         with self.lock:
             old = self.pages.pop(key, None)
             if old is not None:
-                self.size -= len(old)
-            if len(page) > limit // 4:  # one page never crowds out the rest
+                self.size -= old[1]
+            if size > limit // 4:  # one page never crowds out the rest
                 return
-            self.pages[key] = page
-            self.size += len(page)
+            self.pages[key] = (page, size)
+            self.size += size
             while self.size > limit:
-                self.size -= len(self.pages.popitem(last=False)[1])
+                self.size -= self.pages.popitem(last=False)[1][1]
 
     def clear(self) -> None:
         with self.lock:
@@ -177,17 +179,18 @@ local_pages = _LocalPages()
 
 
 def version_and_page(
-    post_id: int, params: str, *, is_current: Callable[[bytes, str], bool]
-) -> tuple[str | None, bytes | None]:
+    post_id: int, params: str, *, decode: Callable[[bytes], Any]
+) -> tuple[str | None, Any]:
     """The post's current version (None: it has none, the caller creates one) and
     a page stored for ``params`` (None when there is none), in one cache round trip.
 
-    When this process holds a page for ``params`` (``local_pages``), the round trip
-    is the version alone (``GET``), and that page comes back if ``is_current(page,
-    version)`` says it was rendered under it; otherwise the version and the shared
-    cache's page come together (``MGET``; a second read only when the local page
-    was stale). A page from the shared cache may be of any version: the caller
-    serves it only if ``is_current`` (``store_page`` records the version with it).
+    Pages are stored as bytes and come back decoded (``decode``: the page, with the
+    ``version`` it was rendered under, or None for bytes of another layout). When
+    this process holds a page for ``params`` (``local_pages``), the round trip is the
+    version alone (``GET``), and that page comes back if it was rendered under it;
+    otherwise the version and the shared cache's page come together (``MGET``; a
+    second read only when the local page was stale). A page from the shared cache
+    may be of any version: the caller serves it only if it is the current one.
     """
     if not enabled():
         return current(post_id), None
@@ -196,24 +199,26 @@ def version_and_page(
         value = current(post_id)
         if value is None:
             return None, None
-        if is_current(local, value):
+        if local.version == value:
             return value, local
-        return value, shared_page(post_id, params)
+        raw = shared_page(post_id, params)
+        return value, None if raw is None else decode(raw)
     keys = [_version_key(post_id), _page_key(post_id, params)]
     redis = _redis()
     if redis is not None:
         try:
-            raw_version, page = redis.mget([cache.make_key(key) for key in keys])
+            raw_version, raw = redis.mget([cache.make_key(key) for key in keys])
         except RedisError:
             return None, None
         value = _decode_version(raw_version)
     else:
         found = cache.get_many(keys)
-        value, page = found.get(keys[0]), found.get(keys[1])
+        value, raw = found.get(keys[0]), found.get(keys[1])
     if value is None:
         return None, None
-    if page is not None and is_current(page, value):
-        local_pages.put((post_id, params), page)
+    page = None if raw is None else decode(raw)
+    if page is not None and page.version == value:
+        local_pages.put((post_id, params), page, len(raw))
     return value, page
 
 
@@ -231,10 +236,10 @@ def shared_page(post_id: int, params: str) -> bytes | None:
         return None
 
 
-def store_page(post_id: int, params: str, page: bytes) -> None:
-    """Keep a rendered page (raw bytes, which name the version they were rendered
-    under) for ``FORUM["THREAD_CACHE_SECONDS"]``, in the shared cache and in this
-    process's ``local_pages``."""
+def store_page(post_id: int, params: str, raw: bytes, page: Any) -> None:
+    """Keep a rendered page for ``FORUM["THREAD_CACHE_SECONDS"]``: its bytes
+    (``raw``, which name the version they were rendered under) in the shared cache,
+    and ``page``, the same decoded, in this process's ``local_pages``."""
     if not enabled():
         return
     key = _page_key(post_id, params)
@@ -242,10 +247,10 @@ def store_page(post_id: int, params: str, page: bytes) -> None:
     redis = _redis()
     if redis is not None:
         with contextlib.suppress(RedisError):  # not kept: a cache miss next time
-            redis.set(cache.make_key(key), page, ex=timeout)
+            redis.set(cache.make_key(key), raw, ex=timeout)
     else:
-        cache.set(key, page, timeout=timeout)
-    local_pages.put((post_id, params), page)
+        cache.set(key, raw, timeout=timeout)
+    local_pages.put((post_id, params), page, len(raw))
 
 
 def thread_changed(*, post_id: int) -> None:

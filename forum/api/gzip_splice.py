@@ -4,7 +4,7 @@ A cached thread page is the same bytes for every request except the first few
 hundred (``{"count":..,"next":..,"previous":..,"results":`` carries links made for
 the request's own URL). The tail (``results`` and the closing brace) is compressed
 once, when the page is rendered, into raw deflate blocks that start from an empty
-window and end the stream (``compress_tail``). A request then sends (``gzip_body``):
+window and end the stream (``compress_tail``). A request then sends (``gzip_parts``):
 
     gzip header | the prefix as stored (uncompressed) deflate blocks | the cached tail
     | CRC-32 and size of the whole
@@ -30,9 +30,9 @@ _CRC_POLY = 0xEDB88320
 
 @dataclass(frozen=True, slots=True)
 class Tail:
-    """``data`` compressed into final raw deflate blocks, with what ``gzip_body`` needs."""
+    """``data`` compressed into final raw deflate blocks, with what ``gzip_parts`` needs."""
 
-    deflated: bytes | memoryview
+    deflated: bytes
     size: int  # len(data)
     crc: int  # zlib.crc32(data)
     shift: tuple[int, ...]  # the CRC map of appending ``size`` bytes (32 columns)
@@ -103,11 +103,17 @@ def _stored(prefix: bytes) -> bytes:
     return b"".join(parts)
 
 
-def gzip_body(prefix: bytes, tail: Tail) -> bytes:
-    """One gzip member whose content is ``prefix`` followed by the tail's data."""
+def gzip_parts(prefix: bytes, tail: Tail) -> tuple[bytes, ...]:
+    """One gzip member whose content is ``prefix`` followed by the tail's data, as
+    the parts to send one after another (the tail's bytes as they are kept)."""
     crc = _times(tail.shift, zlib.crc32(prefix)) ^ tail.crc
     trailer = struct.pack("<II", crc, (len(prefix) + tail.size) & 0xFFFFFFFF)
-    return b"".join((_GZIP_HEADER, _stored(prefix), tail.deflated, trailer))
+    return (_GZIP_HEADER + _stored(prefix), tail.deflated, trailer)
+
+
+def gzip_body(prefix: bytes, tail: Tail) -> bytes:
+    """``gzip_parts`` joined: the whole member."""
+    return b"".join(gzip_parts(prefix, tail))
 
 
 def accepts_gzip(header: str | None) -> bool:

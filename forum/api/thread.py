@@ -220,7 +220,7 @@ class CachedPage:
     has_previous: bool
     first_path: str | None
     last_path: str | None
-    results: bytes | memoryview
+    results: bytes
     gzip_tail: gzip_splice.Tail | None = None
     first_score: int | None = None  # where the page starts and ends under sort=top
     last_score: int | None = None
@@ -247,15 +247,11 @@ class CachedPage:
             parts.append(tail.deflated)
         return b"".join(parts)
 
-    @staticmethod
-    def is_current(raw: bytes, version: str) -> bool:
-        """Whether the stored page ``raw`` was rendered under ``version`` (its header
-        starts with it), without reading the rest."""
-        return raw.startswith(b'["' + version.encode() + b'",')
-
     @classmethod
     def from_bytes(cls, raw: bytes) -> "CachedPage | None":
-        """The page, or None for anything else (a value of another layout)."""
+        """The page, or None for anything else (a value of another layout). Its parts
+        are bytes of their own (copied once here: a process keeps the decoded page,
+        ``thread_cache.local_pages``, and sends them as they are on every request)."""
         try:
             end = raw.index(b"\n")
             header = orjson.loads(raw[:end])
@@ -266,7 +262,7 @@ class CachedPage:
         start = end + 1
         tail = None
         if gz is not None:
-            deflated = view[start + size : start + size + gz[0]]
+            deflated = bytes(view[start + size : start + size + gz[0]])
             tail = gzip_splice.Tail(deflated, gz[1], gz[2], tuple(gz[3]))
         return cls(
             version,
@@ -276,7 +272,7 @@ class CachedPage:
             has_previous,
             first,
             last,
-            view[start : start + size],
+            bytes(view[start : start + size]),
             tail,
             *(scores if len(scores) == 2 else (None, None)),
         )
@@ -351,6 +347,19 @@ def _not_modified(etag: str) -> HttpResponseNotModified:
     return response
 
 
+class _PartsResponse(HttpResponse):
+    """A JSON response sent as the parts it is made of, one after another, never
+    joined: a cached page's results (hundreds of kilobytes) go out as the bytes the
+    process keeps, with no copy of them per request. Its length is known up front;
+    reading ``content`` (tests, middleware) joins them as for any response."""
+
+    def __init__(self, parts: tuple[bytes, ...]) -> None:
+        super().__init__(content_type="application/json")
+        # HttpResponse sends and joins what its container holds, as given.
+        self._container = list(parts)
+        self["Content-Length"] = str(sum(len(part) for part in parts))
+
+
 def thread_response(request: Request, post_id: int, paginator: PageNumberPagination):
     """The thread page the request asks for: 200 with the page (from the cache when
     it holds it, gzip-coded when the client accepts it), or 304 when the caller's
@@ -374,13 +383,11 @@ def thread_response(request: Request, post_id: int, paginator: PageNumberPaginat
         and thread_cache.enabled()
         and gzip_splice.accepts_gzip(request.headers.get("Accept-Encoding"))
     )
-    raw = None
+    page = None
     if held or params is None:
         version = thread_cache.current(post_id)
     else:
-        version, raw = thread_cache.version_and_page(
-            post_id, params, is_current=CachedPage.is_current
-        )
+        version, page = thread_cache.version_and_page(post_id, params, decode=CachedPage.from_bytes)
     created = version is None
     if created:
         version = thread_cache.create(post_id)
@@ -390,8 +397,8 @@ def thread_response(request: Request, post_id: int, paginator: PageNumberPaginat
             return _not_modified(_gzip_etag(etag) if use_gzip else etag)
         if params is not None and not created:
             raw = thread_cache.shared_page(post_id, params)
+            page = None if raw is None else CachedPage.from_bytes(raw)
 
-    page = CachedPage.from_bytes(raw) if raw is not None else None
     if page is None or page.version != version:
         try:
             page = _render(post_id, query, version)
@@ -402,10 +409,10 @@ def thread_response(request: Request, post_id: int, paginator: PageNumberPaginat
         if use_gzip and len(page.results) >= GZIP_MIN_BYTES:
             page = replace(page, gzip_tail=gzip_splice.compress_tail(page.results, b"}"))
         if params is not None:
-            thread_cache.store_page(post_id, params, page.to_bytes())
+            thread_cache.store_page(post_id, params, page.to_bytes(), page)
     elif use_gzip and page.gzip_tail is None and len(page.results) >= GZIP_MIN_BYTES:
         page = replace(page, gzip_tail=gzip_splice.compress_tail(page.results, b"}"))
-        thread_cache.store_page(post_id, params, page.to_bytes())
+        thread_cache.store_page(post_id, params, page.to_bytes(), page)
 
     next_link, previous_link = _links(url, query, page, paginator)
     prefix = b"".join(
@@ -420,15 +427,11 @@ def thread_response(request: Request, post_id: int, paginator: PageNumberPaginat
         )
     )
     if use_gzip and page.gzip_tail is not None:
-        response = HttpResponse(
-            gzip_splice.gzip_body(prefix, page.gzip_tail), content_type="application/json"
-        )
+        response = _PartsResponse(gzip_splice.gzip_parts(prefix, page.gzip_tail))
         response["Content-Encoding"] = "gzip"
         response["ETag"] = _gzip_etag(etag)
     else:
-        response = HttpResponse(
-            b"".join((prefix, page.results, b"}")), content_type="application/json"
-        )
+        response = _PartsResponse((prefix, page.results, b"}"))
         response["ETag"] = etag
     patch_vary_headers(response, ["Accept-Encoding"])
     response["Cache-Control"] = "no-cache"  # may be stored, but revalidated each time

@@ -408,10 +408,10 @@ def test_the_local_page_copies_stay_within_their_budget(settings):
     settings.FORUM = {**settings.FORUM, "THREAD_LOCAL_CACHE_MB": 1}
     pages = thread_cache.local_pages
     for i in range(20):
-        pages.put((i, "p1:50:None"), bytes(200_000))
+        pages.put((i, "p1:50:None"), f"page {i}", 200_000)
     assert pages.size <= 1024 * 1024 and len(pages.pages) == 5
     assert pages.get((19, "p1:50:None")) is not None and pages.get((0, "p1:50:None")) is None
-    pages.put((99, "big"), bytes(300_000))  # over a quarter of the budget: not kept
+    pages.put((99, "big"), "big page", 300_000)  # over a quarter of the budget: not kept
     assert pages.get((99, "big")) is None
 
 
@@ -722,3 +722,35 @@ def test_posting_to_a_missing_post_or_under_a_missing_parent(api_client, post, s
         )
         assert response.status_code == 400
         assert "parent" in response.json()
+
+
+@pytest.mark.thread_cache
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("coding", ["identity", "gzip"])
+def test_a_cached_page_sent_in_parts_arrives_whole_over_a_real_server(
+    live_server, api_client, tree, coding
+):
+    """The page goes out as its parts (never joined): over a real HTTP server the
+    declared length is what arrives, and the body is the page, rendered or cached."""
+    import http.client
+
+    make_thread(tree.post, top_level=60, replies_per_comment=2)
+    path = thread_url(tree.post.pk)
+    expected = api_client.get(path).json()
+    for _ in range(3):  # rendered, then from the cache (shared, then this process's)
+        conn = http.client.HTTPConnection(
+            live_server.thread.host, live_server.thread.port, timeout=10
+        )
+        conn.request("GET", path, headers={"Accept-Encoding": coding, "Host": "localhost"})
+        answer = conn.getresponse()
+        body = answer.read()
+        conn.close()
+        assert answer.status == 200
+        assert int(answer.getheader("Content-Length")) == len(body)
+        if coding == "gzip":
+            assert answer.getheader("Content-Encoding") == "gzip"
+            decoder = zlib.decompressobj(wbits=31)
+            body = decoder.decompress(body)
+            assert decoder.eof and not decoder.unused_data
+        page = orjson.loads(body)
+        assert page["results"] == expected["results"] and page["count"] == expected["count"]
