@@ -25,9 +25,19 @@ def _is_invisible(char: str) -> bool:
     return char in _BLANK_LETTERS or unicodedata.category(char) == "Cf"
 
 
+_NON_ASCII = re.compile("[^\x00-\x7f]+")
+
+
+def _visible_part(match: re.Match) -> str:
+    return "".join(char for char in match.group() if not _is_invisible(char))
+
+
 def without_invisible(value: str) -> str:
-    """``value`` without invisible and direction-changing characters."""
-    return "".join(char for char in value if not _is_invisible(char))
+    """``value`` without invisible and direction-changing characters (none of which
+    is ASCII: only the runs of other characters are looked at, one by one)."""
+    if value.isascii():
+        return value
+    return _NON_ASCII.sub(_visible_part, value)
 
 
 NAME_MAX_LENGTH = 80
