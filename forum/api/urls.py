@@ -4,11 +4,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from forum.api import views
 
 urlpatterns: list = [
+    # The thread first: the most requested URL (config/urls.py).
+    path("posts/<int:pk>/comments/", views.PostThreadView.as_view(), name="post-thread"),
     path("blogs/", views.BlogListView.as_view(), name="blog-list"),
     path("blogs/<slug:slug>/", views.BlogDetailView.as_view(), name="blog-detail"),
     path("posts/", views.PostListView.as_view(), name="post-list"),
     path("posts/<int:pk>/", views.PostDetailView.as_view(), name="post-detail"),
-    path("posts/<int:pk>/comments/", views.PostThreadView.as_view(), name="post-thread"),
     path("comments/", views.CommentListView.as_view(), name="comment-list"),
     path("comments/<int:pk>/", views.CommentDetailView.as_view(), name="comment-detail"),
     path("comments/<int:pk>/flag/", views.CommentFlagView.as_view(), name="comment-flag"),
