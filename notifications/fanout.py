@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
+from forum.access import comment_visible, has_hidden_ancestor
 from forum.events import Event
 from forum.models import Comment, CommentStatus, Post, PostStatus
 from forum.permissions import MODERATORS_GROUP
@@ -152,12 +153,28 @@ def webhooks(event: Event, data: dict) -> None:
             enqueue_webhook(endpoint=endpoint, kind=event.kind, event_id=event.pk, data=data)
 
 
+def _announceable(comment: Comment) -> bool:
+    """Whether a published comment may be announced: the public may read it now
+    (``forum.access.comment_visible``: approved, on a published post, no hidden
+    ancestor), or could but for its removal since (announced without its text,
+    ``comment_data``). A comment under a hidden ancestor (a top-level comment marked
+    spam, say), or hidden again before the worker came, is announced to nobody: its
+    text would reach people the thread does not show it to."""
+    if comment.is_removed:
+        return comment.post.status == PostStatus.PUBLISHED and not has_hidden_ancestor(comment)
+    return comment_visible(comment)
+
+
 def on_comment_published(event: Event) -> None:
+    """Webhooks, and reply mails for a reply, when ``_announceable``. The event is
+    handled once, with the comment's state then: a reply kept quiet under a hidden
+    ancestor is not announced later when the ancestor is approved again (that event
+    is about the ancestor)."""
     comment = _comment(event)
-    if comment is None:
+    if comment is None or not _announceable(comment):
         return
     webhooks(event, comment_data(comment))
-    if comment.parent_id is not None and comment.is_public and not comment.is_removed:
+    if comment.parent_id is not None and not comment.is_removed:
         reply_mails(event, comment)
 
 
