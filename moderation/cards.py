@@ -31,7 +31,7 @@ from django.db.models.functions import Cast, Concat, RowNumber
 
 from forum.display import ANONYMOUS_NAME, excerpt
 from forum.errors import NotFound
-from forum.models import Blog, Comment, Flag, Post, PostStatus
+from forum.models import Blog, Comment, CommentStatus, Flag, Post, PostStatus
 from forum.policy import FLAGGED_REASON
 from moderation import edit_cards, selectors
 from moderation.models import Ban, ModerationAction, ModeratorNote, TargetKind
@@ -412,11 +412,13 @@ class ThreadComment:
     state: str  # pending, approved, rejected, spam, removed, tombstone
     open_flags: int
     notes: list[ModeratorNote]
+    edit: dict | None = None  # its edit awaiting review (``edit_cards.edit_fields``)
 
 
 def thread_for_moderators(*, post_id: int) -> tuple[Post, list[ThreadComment]]:
     """Every comment of the post in thread order (the tree's paths), whatever its
-    state, with its open flags and notes. Three queries."""
+    state, with its open flags, notes and edit awaiting review (a published
+    comment's, as on the desk: ``selectors.edited_comments``). Four queries."""
     post = Post.objects.select_related("blog").filter(pk=post_id).first()
     if post is None:
         raise NotFound("No such post.")
@@ -431,13 +433,19 @@ def thread_for_moderators(*, post_id: int) -> tuple[Post, list[ThreadComment]]:
             "created_by"
         ):
             notes[note.comment_id].append(note)
+    published = [
+        c.pk for c in comments if c.status == CommentStatus.APPROVED and c.removed_at is None
+    ]
+    edits = edit_cards.pending_edits(published)
     rows = []
     for comment in comments:
         if comment.removed_at is not None:
             state = "tombstone" if comment.is_public else "removed"
         else:
             state = comment.status
-        rows.append(ThreadComment(comment, state, comment.open_flags, notes[comment.pk]))
+        edit = edits.get(comment.pk)
+        fields = edit_cards.edit_fields(comment, edit) if edit is not None else None
+        rows.append(ThreadComment(comment, state, comment.open_flags, notes[comment.pk], fields))
     return post, rows
 
 

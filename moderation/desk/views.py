@@ -183,12 +183,7 @@ def _desk_post(request: HttpRequest) -> HttpResponse:
     url = reverse("moderation_desk:desk")
     post = request.POST
     if "decide" in post:
-        kind, pk, verb = _item(post["decide"], verbs=tuple(casework.DESK_VERBS))
-        reason = _text(request, f"reason-{kind}-{pk}")
-        revision = post.get(f"revision-{pk}", "") if kind == casework.EDIT else "0"
-        if not revision.isdigit() or int(revision) > MAX_ID:
-            raise BadRequest("which version of the edit?")
-        _decide_one(request, kind, pk, verb, reason, revision=int(revision) or None)
+        _decide_one(request, *_decision(request))
         return _back(request, url)
     if "ban" in post:
         kind, pk, _ = _item(post["ban"])
@@ -208,6 +203,17 @@ def _desk_post(request: HttpRequest) -> HttpResponse:
         _undo(request, post["undo"])
         return _back(request, url)
     raise BadRequest("no action")
+
+
+def _decision(request: HttpRequest) -> tuple[str, int, str, str, int | None]:
+    """A card's decision button (``decide``: ``edit:12:approve``) with its reason and,
+    for an edit, the version its moderator read: ``_decide_one``'s arguments."""
+    kind, pk, verb = _item(request.POST["decide"], verbs=tuple(casework.DESK_VERBS))
+    reason = _text(request, f"reason-{kind}-{pk}")
+    revision = request.POST.get(f"revision-{pk}", "") if kind == casework.EDIT else "0"
+    if not revision.isdigit() or int(revision) > MAX_ID:
+        raise BadRequest("which version of the edit?")
+    return kind, pk, verb, reason, int(revision) or None
 
 
 def _label(kind: str, pk: int) -> str:
@@ -397,6 +403,11 @@ def thread(request: HttpRequest, post_id: int) -> HttpResponse:
                 "state": words.STATES.get(row.state, row.state),
                 "verbs": [(v, VERB_LABELS[v]) for v in THREAD_VERBS.get(row.state, ())],
                 "indent": min(row.comment.depth, 6),
+                "edit_reasons": words.reasons(
+                    row.edit["reasons"], link_count=row.edit["link_count"]
+                )
+                if row.edit
+                else [],
             }
             for row in rows
         ],
@@ -435,6 +446,12 @@ def _thread_post(request: HttpRequest, url: str) -> HttpResponse:
                 _remember(request, text, [outcome.action])
             else:
                 messages.info(request, "Nothing changed: it was already so.")
+        return HttpResponseRedirect(f"{url}#c{pk}")
+    if "decide" in post:  # an edit awaiting review: the desk's edit-card buttons
+        kind, pk, verb, reason, revision = _decision(request)
+        if kind != casework.EDIT:
+            raise BadRequest("the thread decides comments with “act”")
+        _decide_one(request, kind, pk, verb, reason, revision=revision)
         return HttpResponseRedirect(f"{url}#c{pk}")
     if "ban" in post:
         kind, pk, _ = _item(post["ban"])

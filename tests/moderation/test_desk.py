@@ -506,12 +506,16 @@ def test_the_desk_offers_undo_for_fifteen_minutes_then_the_log_does(desk_client,
 
 
 def test_the_thread_view_costs_the_same_queries_whatever_the_thread_size(
-    desk_client, post, django_assert_num_queries
+    desk_client, post, django_assert_num_queries, set_policy
 ):
+    set_policy(mode="hold_none", watched_words="forbidden")  # edits with it wait
+    author = UserFactory()
+
     def grow(n: int) -> None:
-        for i in range(n):
-            top = make_comment(post, body=f"Top {i}.", status=CommentStatus.APPROVED)
+        for i in range(Comment.objects.count(), Comment.objects.count() + n):
+            top = make_comment(post, body=f"Top {i}.", author=author)
             make_comment(post, body=f"Held reply {i}.", parent=top, status=CommentStatus.PENDING)
+            forum_services.comment_update(comment_id=top.pk, body=f"forbidden {i}", user=author)
 
     grow(1)
     desk_client.get(thread_url(post))  # warm the session
@@ -521,9 +525,11 @@ def test_the_thread_view_costs_the_same_queries_whatever_the_thread_size(
     with django_assert_num_queries(THREAD_QUERIES):
         response = desk_client.get(thread_url(post))
     assert len(response.context["rows"]) == 62
+    assert len([item for item in response.context["rows"] if item["row"].edit]) == 31
+    assert response.content.decode().count("edit awaiting review") == 31
 
 
 # Session, user, moderator check (3); the post, its comments with their open flags,
-# the notes (3); the admin's permissions and the notifications admin's blog-owner
-# check for the sidebar (4); recent decisions (1).
-THREAD_QUERIES = 11
+# the notes, the edits awaiting review (4); the admin's permissions and the
+# notifications admin's blog-owner check for the sidebar (4); recent decisions (1).
+THREAD_QUERIES = 12

@@ -235,3 +235,90 @@ def test_a_non_moderator_cannot_see_or_decide_edits(client, post, watched, autho
     assert client.post(DESK, data).status_code == 302
     assert thread_bodies(api_client, post) == ["First words, all fine."]
     assert not ModerationAction.objects.exists()
+
+
+# --- the thread view: a comment's edit awaiting review ----------------------------------
+
+
+def thread_url(post) -> str:
+    return f"{DESK}thread/{post.pk}/"
+
+
+def test_the_thread_view_shows_an_edit_awaiting_review_on_its_comment_with_the_diff(
+    desk_client, post, watched, author
+):
+    top = make_comment(post, body="A plain top-level comment.", author=UserFactory())
+    pk = edited(post, author, HOSTILE)
+    forum_services.comment_update(comment_id=top.pk, body="Rewritten, fine.", user=top.author)
+
+    response = desk_client.get(thread_url(post))
+    assert response.status_code == 200
+    edits = {item["row"].comment.pk: item["row"].edit for item in response.context["rows"]}
+    assert edits[top.pk] is None  # its edit was published at once
+    assert edits[pk]["revision"] == 2
+    html = response.content.decode()
+    assert html.count("edit awaiting review") == 1
+    card = html[html.index(f'id="c{pk}"') :]
+    assert card.index("edit awaiting review") < card.index("First words, all fine.")
+    # The approved text, then the diff against it: struck through and underlined,
+    # both texts escaped (the same diff as the desk's edit card).
+    assert diff_html("First words, all fine.", HOSTILE) in card
+    assert "<del>First" in card and "<ins>Now" in card
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+    assert "<script>alert" not in html and "<b onclick" not in html
+    assert "watched word: forbidden" in card  # why the edit waits
+    # The desk edit card's decision: its buttons, version and reason fields.
+    assert f'name="revision-{pk}" value="2"' in card
+    assert f'name="reason-edit-{pk}"' in card
+    assert f'name="decide" value="edit:{pk}:approve"' in card
+    assert f'name="decide" value="edit:{pk}:reject"' in card
+
+
+def test_approving_an_edit_in_the_thread_view_publishes_it_and_comes_back_to_the_comment(
+    desk_client, desk_moderator, api_client, post, watched, author
+):
+    pk = edited(post, author, HOSTILE)
+    response = desk_client.post(
+        thread_url(post),
+        {"decide": f"edit:{pk}:approve", f"revision-{pk}": "2", f"reason-edit-{pk}": "Fair."},
+    )
+    assert response.status_code == 302 and response["Location"] == f"{thread_url(post)}#c{pk}"
+    assert thread_bodies(api_client, post) == [HOSTILE]
+    entry = ModerationAction.objects.get()
+    assert (entry.actor, entry.action, entry.reason) == (desk_moderator, "approve_edit", "Fair.")
+    page = desk_client.get(thread_url(post))
+    said = f"Approved the edit of Ed's comment on “{post.title}”"
+    assert messages_of(page) == [f"{said}."]
+    assert LogEntry.objects.get().get_change_message() == f"{said}. Reason: Fair."
+    assert "edit awaiting review" not in page.content.decode()
+    assert [item["row"].edit for item in page.context["rows"]] == [None]
+    assert page.context["last"] is None  # no inverse verb: no undo offered
+
+
+def test_rejecting_an_edit_in_the_thread_view_and_a_stale_decision_there(
+    desk_client, second_moderator, api_client, post, watched, author
+):
+    pk = edited(post, author, "Forbidden words now.")
+    response = desk_client.post(
+        thread_url(post), {"decide": f"edit:{pk}:reject", f"revision-{pk}": "2"}, follow=True
+    )
+    assert messages_of(response) == [f"Rejected the edit of Ed's comment on “{post.title}”."]
+    assert thread_bodies(api_client, post) == ["First words, all fine."]
+    assert CommentRevision.objects.get(comment_id=pk, number=2).status == RevisionStatus.REJECTED
+
+    other = edited(post, author, "forbidden one", old="Second comment.")
+    services.comment_decide(comment_id=other, action="reject_edit", actor=second_moderator)
+    response = desk_client.post(
+        thread_url(post),
+        {"decide": f"edit:{other}:approve", f"revision-{other}": "2"},
+        follow=True,
+    )
+    assert messages_of(response) == [
+        f"Ed's comment on “{post.title}”: This edit was rejected by mod2 already: "
+        "another decision came first."
+    ]
+    # The thread decides comments with its own buttons ("act"); "decide" is for edits.
+    refused = desk_client.post(
+        thread_url(post), {"decide": f"comment:{pk}:approve", "reason-comment-1": ""}
+    )
+    assert refused.status_code == 400
