@@ -185,6 +185,10 @@ class CommentRevisionInline(admin.TabularInline):
     readonly_fields = fields
     ordering = ("number",)
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # The same queries whatever the number of versions.
+        return super().get_queryset(request).select_related("edited_by", "decided_by")
+
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         return request.user.has_perm("forum.view_comment")
 

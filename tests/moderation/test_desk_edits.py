@@ -322,3 +322,64 @@ def test_rejecting_an_edit_in_the_thread_view_and_a_stale_decision_there(
         thread_url(post), {"decide": f"comment:{pk}:approve", "reason-comment-1": ""}
     )
     assert refused.status_code == 400
+
+
+# --- the comment admin: each version with its diff --------------------------------------
+
+
+def comment_page(pk: int) -> str:
+    return f"/admin/forum/comment/{pk}/change/"
+
+
+def test_the_comment_admin_shows_each_version_with_the_diff_from_the_approved_text(
+    desk_client, second_moderator, post, watched, author
+):
+    comment = make_comment(post, body="First words, all fine.", author=author)
+    forum_services.comment_update(comment_id=comment.pk, body="Second words, fine.", user=author)
+    forum_services.comment_update(comment_id=comment.pk, body="Forbidden words.", user=author)
+    services.comment_decide(comment_id=comment.pk, action="reject_edit", actor=second_moderator)
+    forum_services.comment_update(comment_id=comment.pk, body=HOSTILE, user=author)
+    statuses = list(
+        CommentRevision.objects.filter(comment=comment)
+        .order_by("number")
+        .values_list("status", flat=True)
+    )
+    assert statuses == ["applied", "applied", "rejected", "pending"]
+
+    response = desk_client.get(comment_page(comment.pk))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Changes from the approved text" in html
+    rows = [html.index(f'id="revisions-{n}"') for n in range(4)]
+    original, applied, rejected, pending = (
+        html[start:end] for start, end in zip(rows, [*rows[1:], len(html)], strict=True)
+    )
+    assert "—" in original and "<del>" not in original  # nothing before the original
+    assert diff_html("First words, all fine.", "Second words, fine.") in applied
+    assert diff_html("Second words, fine.", "Forbidden words.") in rejected
+    # The edit awaiting review, against the comment's approved text, escaped.
+    assert diff_html("Second words, fine.", HOSTILE) in pending
+    assert "<del>Second" in pending and "<ins>Now" in pending
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in pending
+    assert "<script>alert" not in html and "<b onclick" not in html
+    # Read-only: nothing to change or add.
+    assert "<textarea" not in html and 'name="revisions-0-body"' not in html
+    assert "moderation_desk/desk.css" in html  # the diff's style
+
+
+def test_the_comment_admin_costs_the_same_queries_whatever_the_number_of_versions(
+    desk_client, post, author, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    comment = make_comment(post, body="Version 0.", author=author)
+    forum_services.comment_update(comment_id=comment.pk, body="Version 1.", user=author)
+    desk_client.get(comment_page(comment.pk))  # warm the session
+    with CaptureQueriesContext(connection) as few:
+        assert desk_client.get(comment_page(comment.pk)).status_code == 200
+    for n in range(2, 30):
+        forum_services.comment_update(comment_id=comment.pk, body=f"Version {n}.", user=author)
+    with django_assert_num_queries(len(few.captured_queries)):
+        response = desk_client.get(comment_page(comment.pk))
+    assert response.content.decode().count("desk-diff-line") >= 29
