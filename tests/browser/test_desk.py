@@ -4,9 +4,10 @@ Headless Chromium through Playwright, against the live server: a moderator logs 
 approves a held comment with one click and a reason (the public thread API then
 shows it), undoes it (the API no longer does), bans a poster and rejects all their
 held items in one action, filters by reason, reads the diff of an edit awaiting
-review and approves it with its key (the public thread then shows the new text),
-and opens the thread view. The desk and the thread view are photographed at
-1400x900 and 390x844, the edit's card alone too (into the test's ``tmp_path``,
+review (on its card, then on its comment in the thread view) and approves it with
+its key (the public thread then shows the new text), and opens the thread view.
+The desk and the thread view are photographed at 1400x900 and 390x844, the edit's
+card and its comment in the thread view alone too (into the test's ``tmp_path``,
 and into ``BROWSER_SCREENSHOT_DIR`` when set), and no page may scroll sideways at
 either size.
 """
@@ -177,6 +178,23 @@ def use_the_desk(live_server, ids: dict, post_id: int, shots: Path) -> dict:
                 seen[f"edit-{size}-fits"] = no_sideways_scroll(page)
                 edit.screenshot(path=str(shots / f"desk-edit-card-{size}.png"))
             page.set_viewport_size({"width": 1400, "height": 900})
+
+            # The same edit on its comment in the thread view: marker, diff, buttons.
+            page.goto(f"{base}{DESK}thread/{post_id}/#c{ids['edited']}")
+            on_thread = page.locator(f"#c{ids['edited']}")
+            seen["thread_edit_marker"] = on_thread.locator(".desk-edit-marker").inner_text()
+            seen["thread_edit_added"] = on_thread.locator(".desk-diff-text ins").all_inner_texts()
+            seen["thread_edit_buttons"] = on_thread.locator(
+                ".desk-edit button[name=decide]"
+            ).all_inner_texts()
+            for size, (width, height) in SIZES.items():
+                page.set_viewport_size({"width": width, "height": height})
+                page.wait_for_timeout(100)
+                seen[f"thread-edit-{size}-fits"] = no_sideways_scroll(page)
+                on_thread.screenshot(path=str(shots / f"thread-edit-{size}.png"))
+            page.set_viewport_size({"width": 1400, "height": 900})
+            page.goto(f"{base}{DESK}?kind=edit")
+
             seen["public_before_edit"] = public_body(live_server, post_id, ids["edited"])
             page.keyboard.press("j")
             with page.expect_navigation():
@@ -286,6 +304,12 @@ def test_a_moderator_works_the_desk_in_a_browser(live_server, desk_moderator, tm
     for size in SIZES:
         assert seen[f"edit-{size}-fits"], f"the edit card scrolls sideways at {size}"
         assert (shots / f"desk-edit-card-{size}.png").stat().st_size > 5_000
+    assert seen["thread_edit_marker"] == "edit awaiting review"
+    assert seen["thread_edit_added"] == seen["edit_added"]
+    assert seen["thread_edit_buttons"] == ["Approve edit", "Reject edit"]
+    for size in SIZES:
+        assert seen[f"thread-edit-{size}-fits"], f"the thread's edit scrolls sideways at {size}"
+        assert (shots / f"thread-edit-{size}.png").stat().st_size > 5_000
     assert seen["public_before_edit"] == "I was wrong, sorry."
     assert seen["edit_message"] == [
         "Approved the edit of an anonymous comment on “A post under moderation”."
