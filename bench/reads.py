@@ -109,7 +109,7 @@ def make_floor(conn, mark: str, post_id: int, page_size: int):
 
 EQUAL_COLUMNS = (
     "id, parent_id, depth, author_name, body, body_html, removed_at, created_at, "
-    "edited_at, reply_count"
+    "edited_at, reply_count, body_format, score, votes_up, votes_down, pinned_at"
 )
 
 
@@ -123,11 +123,13 @@ def make_equal_floor(conn, mark: str, post_id: int, page_size: int, vendor: str)
     from django.utils import timezone
 
     from forum.models import PUBLIC_COMMENT_SQL
-    from forum.selectors import iso_datetime
+    from forum.selectors import author_is_moderator_sql, iso_datetime
 
     low, high = page_bounds(post_id, page_size)
+    # The moderator badge is part of the output: the same per-row lookup as ours.
     sql = (
-        f"SELECT {EQUAL_COLUMNS} FROM forum_comment WHERE post_id = {mark} "
+        f"SELECT {EQUAL_COLUMNS}, {author_is_moderator_sql('forum_comment')} "
+        f"FROM forum_comment WHERE post_id = {mark} "
         f"AND path >= {mark}"
         + (f" AND path < {mark}" if high else "")
         + f" AND {PUBLIC_COMMENT_SQL} ORDER BY path"
@@ -159,6 +161,12 @@ def make_equal_floor(conn, mark: str, post_id: int, page_size: int, vendor: str)
             created,
             edited,
             replies,
+            body_format,
+            score,
+            votes_up,
+            votes_down,
+            pinned_at,
+            badge,
         ) in cursor.fetchall():
             if parent is None:
                 siblings = results
@@ -183,6 +191,12 @@ def make_equal_floor(conn, mark: str, post_id: int, page_size: int, vendor: str)
                 "created_at": moment(created),
                 "edited_at": moment(edited),
                 "reply_count": replies,
+                "format": body_format,
+                "score": score,
+                "votes_up": votes_up,
+                "votes_down": votes_down,
+                "pinned": pinned_at is not None,
+                "author_is_moderator": bool(badge),
                 "replies": [],
             }
             nodes[cid] = node

@@ -191,7 +191,8 @@ def _refuse_repeat(*, author: AnyUser, ip_hash: str, body: str) -> None:
     if author is not None:
         poster_sql, poster = "author_id = %s", author.pk
     elif ip_hash:
-        poster_sql, poster = "author_id IS NULL AND ip_hash = %s", ip_hash
+        # (the last term names the partial index's condition: comment_ip_recent_idx)
+        poster_sql, poster = "author_id IS NULL AND ip_hash = %s AND NOT (ip_hash = '')", ip_hash
     else:
         return
     db = connections[router.db_for_read(Comment)]

@@ -327,7 +327,9 @@ def _poster_records(comments: list[Comment]) -> dict[tuple[int, str], PosterReco
         records[(comment.post.blog_id, key)] = record
         by_poster[key].append(record)
 
-    theirs = Q(author_id__in=user_ids) | Q(author__isnull=True, ip_hash__in=hashes)
+    theirs = Q(author_id__in=user_ids) | (
+        Q(author__isnull=True, ip_hash__in=hashes) & ~Q(ip_hash="")  # the partial index's term
+    )
     poster = Case(
         When(
             author_id__isnull=False,

@@ -34,7 +34,7 @@ EDIT_LABEL = "Edits to review"
 def _pending(comment=None) -> QuerySet[CommentRevision]:
     return CommentRevision.objects.filter(
         comment=OuterRef("pk") if comment is None else comment, status=RevisionStatus.PENDING
-    )
+    ).order_by()
 
 
 def edit_rows(

@@ -101,14 +101,21 @@ def held_comments() -> QuerySet[Comment]:
 
 
 def _pending_edits() -> QuerySet[CommentRevision]:
-    return CommentRevision.objects.filter(comment=OuterRef("pk"), status=RevisionStatus.PENDING)
+    return CommentRevision.objects.filter(
+        comment=OuterRef("pk"), status=RevisionStatus.PENDING
+    ).order_by()
 
 
 def edited_comments() -> QuerySet[Comment]:
     """Published comments whose author's edit awaits review (the public sees the
-    approved text meanwhile), queued from the time of the edit."""
+    approved text meanwhile), queued from the time of the edit. Found from the
+    pending edits (the partial unique index of one pending edit per comment), never
+    by a scan of the comments."""
+    pending = CommentRevision.objects.filter(status=RevisionStatus.PENDING).order_by()
     return Comment.objects.filter(
-        Exists(_pending_edits()), status=CommentStatus.APPROVED, removed_at__isnull=True
+        pk__in=pending.values("comment_id"),
+        status=CommentStatus.APPROVED,
+        removed_at__isnull=True,
     )
 
 
