@@ -428,6 +428,10 @@ FORUM = {
     # Each process also keeps the thread pages it served last, up to this many MB, and serves
     # them after checking their version in the shared cache (one small read). 0: off.
     "THREAD_LOCAL_CACHE_MB": env_int("FORUM_THREAD_LOCAL_CACHE_MB", 32),
+    # With Redis: each process keeps the thread versions it read and Redis tells it when
+    # one changes (client-side caching, RESP3 CLIENT TRACKING; Redis 6 or later), so a
+    # page the process holds is served without a round trip. 0: read the version each time.
+    "THREAD_VERSION_TRACKING": env_bool("FORUM_THREAD_VERSION_TRACKING", True),
     # PostgreSQL: commit a new comment without waiting for its WAL flush (forum/comment_tree.py,
     # SET LOCAL synchronous_commit TO OFF). A server crash may then lose the comments of the
     # last fraction of a second, never half of one; off by default.

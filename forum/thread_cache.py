@@ -31,7 +31,9 @@ variant, whose bytes begin with the version they were rendered under) come back
 together from one ``MGET`` (``version_and_page``), and the page is used only when
 its version is the current one. A process keeps the pages it served last
 (``local_pages``, bounded, decoded): when it holds the page, the one read is the
-version alone, and the page's bytes need not cross from Redis again. A page rendered while
+version alone, and the page's bytes need not cross from Redis again; and the version
+itself is kept by the process until Redis pushes word that it changed
+(``forum.version_reader``, ``FORUM["THREAD_VERSION_TRACKING"]``): then no read at all. A page rendered while
 a change commits carries the version read before the render, which the change has
 already retired: it is never served. In Redis both are raw bytes (no pickling);
 ``forum.api.thread`` lays out the page. Redis unreachable is a cache miss here too
@@ -52,6 +54,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from redis.exceptions import RedisError
+
+from forum.version_reader import VersionReader
 
 _VERSION = re.compile(rb"[0-9a-f]{12}")
 
@@ -88,13 +92,22 @@ def _decode_version(raw: Any) -> str | None:
     return raw
 
 
+_versions = VersionReader()
+
+
 def current(post_id: int) -> str | None:
-    """The post's current version, if it has one (one cache read)."""
+    """The post's current version, if it has one: one cache read, or none when this
+    process read it before and Redis has not said it changed since
+    (``forum.version_reader``)."""
     redis = _redis()
     if redis is None:
         return cache.get(_version_key(post_id))
+    raw_key = cache.make_key(_version_key(post_id))
+    if settings.FORUM["THREAD_VERSION_TRACKING"]:
+        with contextlib.suppress(RedisError):  # refused or unreachable: the plain read
+            return _decode_version(_versions.get(raw_key, redis))
     try:
-        return _decode_version(redis.get(cache.make_key(_version_key(post_id))))
+        return _decode_version(redis.get(raw_key))
     except RedisError:
         return None
 
@@ -119,6 +132,7 @@ def create(post_id: int) -> str:
                     value = fresh
         except RedisError:
             value = None
+        _versions.forget(raw_key)  # this process reads what it made at once
     if value is None:  # a cache that keeps nothing (dummy://, or down): a new one each time
         value = _new_version()
     return value
@@ -131,8 +145,10 @@ def bump(post_id: int) -> None:
     if redis is None:
         cache.delete(_version_key(post_id))
         return
+    raw_key = cache.make_key(_version_key(post_id))
     with contextlib.suppress(RedisError):  # lost, as with the cache API: versions expire
-        redis.delete(cache.make_key(_version_key(post_id)))
+        redis.delete(raw_key)
+    _versions.forget(raw_key)  # this process reads the change at once, whatever Redis says
 
 
 class _LocalPages:

@@ -5,12 +5,14 @@ import contextlib
 import datetime
 import re
 import socket
+import time
 import uuid
 import zlib
 import zoneinfo
 
 import orjson
 import pytest
+import redis
 from django.core.cache import caches
 from django.db import connection
 from django.db.models import F
@@ -386,8 +388,51 @@ def test_a_cached_page_is_one_redis_round_trip_of_raw_bytes(
         assert api_client.get(url).content == first.content
     assert [command[0] for command in seen] == ["GET"]  # this process holds the page now
     with _redis_commands(raw, redis_cache.key_prefix) as seen:
+        assert api_client.get(url).content == first.content
         assert api_client.get(url, headers={"If-None-Match": first["ETag"]}).status_code == 304
-    assert [command[0] for command in seen] == ["GET"]  # the version alone, not the page
+    # ... and the version, which Redis tracks for it: no round trip at all
+    assert seen == []
+
+
+@pytest.mark.thread_cache
+def test_without_version_tracking_each_read_asks_redis_for_the_version(
+    api_client, tree, redis_cache, settings
+):
+    settings.FORUM = {**settings.FORUM, "THREAD_VERSION_TRACKING": False}
+    url = thread_url(tree.post.pk)
+    first = api_client.get(url)
+    raw = redis_cache.client.get_client()
+    for _ in range(2):
+        with _redis_commands(raw, redis_cache.key_prefix) as seen:
+            assert api_client.get(url).content == first.content
+        assert [command[0] for command in seen] == ["GET"]  # the version alone, each time
+
+
+@pytest.mark.thread_cache
+@pytest.mark.parametrize("change", ["bump", "new version", "expiry"])
+def test_a_version_changed_by_another_process_is_seen_by_the_next_read(
+    api_client, tree, redis_cache, change
+):
+    """The process serves the page it holds while Redis says nothing of its version;
+    a change made elsewhere (another server's bump, a new version, the key's expiry)
+    reaches it before its next read: never a stale page or ETag."""
+    url = thread_url(tree.post.pk)
+    first = api_client.get(url)
+    assert api_client.get(url)["ETag"] == first["ETag"]  # held, version tracked
+    other = redis.Redis.from_url("redis://127.0.0.1:6379/0")  # another server's client
+    key = redis_cache.make_key(f"thread:v:{tree.post.pk}")
+    if change == "bump":
+        other.delete(key)
+    elif change == "new version":
+        other.set(key, "0123456789ab")
+    else:
+        other.pexpire(key, 1)
+        time.sleep(0.05)
+        assert other.exists(key) == 0  # expired (read by this client: deleted now)
+    answer = api_client.get(url, headers={"If-None-Match": first["ETag"]})
+    assert answer.status_code == 200 and answer["ETag"] != first["ETag"]
+    if change == "new version":
+        assert "0123456789ab" in answer["ETag"]
 
 
 @pytest.mark.thread_cache
