@@ -33,11 +33,12 @@ its version is the current one. A process keeps the pages it served last
 (``local_pages``, bounded, decoded): when it holds the page, the one read is the
 version alone, and the page's bytes need not cross from Redis again; and the version
 itself is kept by the process until Redis pushes word that it changed
-(``forum.version_reader``, ``FORUM["THREAD_VERSION_TRACKING"]``): then no read at all. A page rendered while
-a change commits carries the version read before the render, which the change has
-already retired: it is never served. In Redis both are raw bytes (no pickling);
-``forum.api.thread`` lays out the page. Redis unreachable is a cache miss here too
-(as ``IGNORE_EXCEPTIONS`` makes it for the cache API): no version, no page.
+(``forum.version_reader``, ``FORUM["THREAD_VERSION_TRACKING"]``): then no read at
+all. A page rendered while a change commits carries the version read before the
+render, which the change has already retired: it is never served. In Redis both are
+raw bytes (no pickling); ``forum.api.thread`` lays out the page. Redis unreachable is
+a cache miss here too (as ``IGNORE_EXCEPTIONS`` makes it for the cache API): no
+version, no page.
 """
 
 import contextlib
