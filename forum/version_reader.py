@@ -10,7 +10,9 @@ changed; a version it does not hold is read (one ``GET``), which also starts its
 tracking. Redis writes the message in the same turn of its event loop as its reply
 to the change, before another request could read. Any error drops the connection
 and everything held: the next read starts afresh. This process forgets a key it
-changed itself at once (``forget``), whatever the push.
+changed itself at once (``forget``), whatever the push. A connection that has been
+quiet for a second is asked first (``PING``), so one cut off without a word is found
+out within ``TRUST_SECONDS`` (and the socket's timeout).
 
 redis-py keeps such a cache itself (``cache_config``) only for Redis 7.4 and later;
 this is the same protocol on the connection redis-py opens, for any Redis 6+.
@@ -18,6 +20,7 @@ this is the same protocol on the connection redis-py opens, for any Redis 6+.
 
 import os
 import threading
+import time
 from collections import OrderedDict
 from typing import Any
 
@@ -26,6 +29,10 @@ from redis.exceptions import RedisError
 
 # Versions a process keeps (each a key and 12 bytes): the least recently read go first.
 VERSIONS_KEPT = 20_000
+# The longest the reader trusts a quiet connection: after this long without an answer
+# from Redis it asks (PING) before serving from memory, so a connection cut off without
+# a word (a partition) costs at most this long of staleness, then the socket's timeout.
+TRUST_SECONDS = 1.0
 
 
 class VersionReader:
@@ -38,6 +45,7 @@ class VersionReader:
         self.connection: Connection | None = None
         self.made_for: tuple = ()
         self.lock = threading.Lock()
+        self.heard_at = 0.0  # when Redis last answered on the connection
 
     def get(self, raw_key: str, redis: Any) -> Any:
         """The value of ``raw_key`` (bytes, or None when there is none)."""
@@ -47,11 +55,19 @@ class VersionReader:
                 connection = self._connection(redis)
                 while connection.can_read(timeout=0):  # what Redis said meanwhile
                     connection.read_response(push_request=True)
+                now = time.monotonic()
+                if now - self.heard_at > TRUST_SECONDS:
+                    # Silence proves nothing on a connection that may be cut off: a
+                    # PING's answer comes after every push Redis sent before it.
+                    connection.send_command("PING")
+                    connection.read_response()
+                    self.heard_at = now
                 if key in self.versions:
                     self.versions.move_to_end(key)
                     return self.versions[key]
                 connection.send_command("GET", key)
                 value = connection.read_response()
+                self.heard_at = now
             except RedisError:
                 self._drop()
                 raise
