@@ -16,7 +16,9 @@ down by readers' flags), ``comment.removed`` (by its author or a moderator),
 ``post.rejected``, ``guest_post.submitted``, ``blog.imported`` (one per imported
 file, ``forum.bulk``: its ``ImportRecord`` id, format, source and counts). ``data``
 holds what the change alone knows (a moderator's reason, the reasons a comment was
-held).
+held; for ``comment.held`` of an edit of a published comment awaiting review,
+``edit_revision``: the number of that edit's ``CommentRevision``, while the comment
+itself stays approved).
 """
 
 from typing import Any

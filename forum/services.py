@@ -292,7 +292,8 @@ def comment_update(
     body_format = comment.body_format if body_format is None else check_format(body_format)
     _rewrite(comment=comment, body=body, body_format=body_format, user=user)
     if comment.pending_edit is not None:  # the edit waits in the queue
-        events.record("comment.held", comment=comment, actor=user)
+        data = {"edit_revision": comment.pending_edit.number}
+        events.record("comment.held", comment=comment, actor=user, data=data)
     return comment
 
 
