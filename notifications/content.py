@@ -66,6 +66,23 @@ def moderation_section(*, kind: str, target: Comment | Post, urls: list[tuple[st
     return {"paragraphs": [text], "quote": _quote(target.body), "actions": urls}
 
 
+def edit_section(*, comment: Comment, reasons: list[str], desk_url: str) -> dict:
+    """An author's edit of a published comment, waiting for review. Never its text,
+    nor the difference: the public keeps reading the approved text, and the edit
+    is to be judged on the desk, against that text."""
+    why = ", ".join(reasons) or "held"
+    return {
+        "paragraphs": [
+            f"An edit by {_name(comment.author_name)} of their published comment on "
+            f"“{comment.post.title}” waits for review ({why}).",
+            "The public keeps reading the approved text until a moderator decides. "
+            "The desk shows the edit against it.",
+        ],
+        "quote": "",
+        "actions": [("Review edits on the desk", desk_url)],
+    }
+
+
 def moderation_item(*, to: str, section: dict, unsubscribe: str) -> Mail:
     return Mail(
         to=to,

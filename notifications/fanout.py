@@ -24,8 +24,16 @@ from django.utils import timezone
 
 from forum.access import comment_visible, has_hidden_ancestor
 from forum.events import Event
-from forum.models import Comment, CommentStatus, Post, PostStatus
+from forum.models import (
+    Comment,
+    CommentRevision,
+    CommentStatus,
+    Post,
+    PostStatus,
+    RevisionStatus,
+)
 from forum.permissions import MODERATORS_GROUP
+from moderation.edit_cards import EDIT as DESK_EDITS
 from moderation.permissions import can_moderate
 from notifications import content, links
 from notifications.models import (
@@ -247,7 +255,15 @@ def moderators(blog_id: int | None) -> list:
 LINK_ACTIONS = {LinkTarget.COMMENT: ("approve", "reject"), LinkTarget.POST: ("publish", "reject")}
 
 
-def moderation_section(*, user, target: Comment | Post) -> dict:
+def moderation_section(
+    *, user, target: Comment | Post, edit: CommentRevision | None = None
+) -> dict:
+    """One item of a moderator's mail. An edit awaiting review has no one-click
+    links (it is decided on the desk, seeing the edit against the approved text,
+    on the version read there) and never carries the edit's text."""
+    if edit is not None:
+        desk = links.desk_url(kind=DESK_EDITS)
+        return content.edit_section(comment=target, reasons=edit.reasons, desk_url=desk)
     kind = LinkTarget.COMMENT if isinstance(target, Comment) else LinkTarget.POST
     urls = [
         (
@@ -259,14 +275,19 @@ def moderation_section(*, user, target: Comment | Post) -> dict:
     return content.moderation_section(kind=kind, target=target, urls=urls)
 
 
-def moderator_mails(event: Event, target: Comment | Post) -> None:
+def moderator_mails(
+    event: Event, target: Comment | Post, *, edit: CommentRevision | None = None
+) -> None:
+    """Each moderator's mail about ``target`` (or its ``edit``): at once, or an item
+    of their hourly digest. Once per event and moderator (``dedupe_key``,
+    ``DigestItem``'s constraint), however often the event is handled."""
     for user in moderators(event.blog_id):
         if user.moderator_mail == "hourly":
             DigestItem.objects.get_or_create(user=user, event_id=event.pk)
             continue
         mail = content.moderation_item(
             to=user.email,
-            section=moderation_section(user=user, target=target),
+            section=moderation_section(user=user, target=target, edit=edit),
             unsubscribe=links.unsubscribe_url(u=user.pk, m=1),
         )
         enqueue_mail(
@@ -277,12 +298,44 @@ def moderator_mails(event: Event, target: Comment | Post) -> None:
         )
 
 
+def _edit_number(event: Event) -> int | None:
+    """The revision number of the edit a ``comment.held`` is about, or None when
+    the comment itself was held."""
+    return event.data.get("edit_revision") if event.data else None
+
+
+def _waiting_edit(event: Event, comment: Comment) -> CommentRevision | None:
+    """The edit the event names while it still waits for review, as the desk shows
+    it: pending (not decided, nor replaced by a newer edit), on a comment still
+    approved and not removed."""
+    if comment.status != CommentStatus.APPROVED or comment.is_removed:
+        return None
+    return CommentRevision.objects.filter(
+        comment_id=comment.pk, number=_edit_number(event), status=RevisionStatus.PENDING
+    ).first()
+
+
+def held_data(event: Event, comment: Comment) -> dict:
+    """A ``comment.held`` webhook's data: the comment (``comment_data``) and what
+    waits, ``held``: ``comment`` (the comment itself) or ``edit`` (an edit of the
+    published comment, with its ``edit_revision``; ``body`` stays the text the
+    public reads, never the edit's)."""
+    number = _edit_number(event)
+    if number is None:
+        return {**comment_data(comment), "held": "comment"}
+    return {**comment_data(comment), "held": "edit", "edit_revision": number}
+
+
 def on_comment_held(event: Event) -> None:
     comment = _comment(event)
     if comment is None:
         return
-    webhooks(event, comment_data(comment))
-    if comment.status == CommentStatus.PENDING and not comment.is_removed:
+    webhooks(event, held_data(event, comment))
+    if _edit_number(event) is not None:
+        edit = _waiting_edit(event, comment)
+        if edit is not None:
+            moderator_mails(event, comment, edit=edit)
+    elif comment.status == CommentStatus.PENDING and not comment.is_removed:
         moderator_mails(event, comment)
 
 
@@ -356,9 +409,9 @@ def send_digests(*, now: datetime.datetime | None = None) -> int:
             user = get_user_model().objects.get(pk=user_id)
             sections = []
             for event in Event.objects.filter(pk__in=[i.event_id for i in items]).order_by("pk"):
-                target = _still_waiting(event)
+                target, edit = _still_waiting(event)
                 if target is not None:
-                    sections.append(moderation_section(user=user, target=target))
+                    sections.append(moderation_section(user=user, target=target, edit=edit))
             DigestItem.objects.filter(pk__in=[i.pk for i in items]).delete()
             if sections and user.email and user.is_active:
                 mail = content.moderation_digest(
@@ -371,13 +424,19 @@ def send_digests(*, now: datetime.datetime | None = None) -> int:
     return queued
 
 
-def _still_waiting(event: Event) -> Comment | Post | None:
+def _still_waiting(event: Event) -> tuple[Comment | Post | None, CommentRevision | None]:
+    """What the event put in the queue, if it still waits: ``(target, edit)``."""
     if event.kind == "comment.held":
         comment = _comment(event)
-        if comment is not None and comment.status == CommentStatus.PENDING:
-            return comment
+        if comment is None:
+            return None, None
+        if _edit_number(event) is not None:
+            edit = _waiting_edit(event, comment)
+            return (comment, edit) if edit is not None else (None, None)
+        if comment.status == CommentStatus.PENDING:
+            return comment, None
     elif event.kind == "guest_post.submitted":
         post = _post(event)
         if post is not None and post.status == PostStatus.PENDING:
-            return post
-    return None
+            return post, None
+    return None, None

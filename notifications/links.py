@@ -2,6 +2,8 @@
 salt of its own, so a token for one purpose never works for another; moderation
 and confirmation tokens carry their time and expire."""
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
@@ -53,3 +55,9 @@ def post_url(post) -> str:
 
 def comment_url(comment) -> str:
     return absolute(f"/api/posts/{comment.post_id}/comments/#comment-{comment.pk}")
+
+
+def desk_url(**filters) -> str:
+    """The moderators' desk, filtered (``moderation.desk.forms.DeskFilters``' fields)."""
+    query = f"?{urlencode(filters)}" if filters else ""
+    return absolute(reverse("moderation_desk:desk") + query)
