@@ -50,23 +50,30 @@ _PUBLIC_SQL = (
 )
 
 
+# Whether any ancestor of the parent is hidden, walking up from the parent's own
+# parent (``%(grandparent)s``) by primary key, one probe per level: looking them up
+# by ``(post, path)`` let PostgreSQL scan the whole post's comments when its
+# statistics did not know the post yet (a new post, or inside an import).
+_HIDDEN_ANCESTOR_SQL = (
+    "EXISTS (WITH RECURSIVE up (id, parent_id, shown) AS ("  # noqa: S608
+    f"SELECT a.id, a.parent_id, {_PUBLIC_SQL.format(t='a')} "
+    f"FROM {COMMENT_TABLE} a WHERE a.id = %(grandparent)s "
+    f"UNION ALL SELECT b.id, b.parent_id, {_PUBLIC_SQL.format(t='b')} "
+    f"FROM {COMMENT_TABLE} b JOIN up ON b.id = up.parent_id) "
+    "SELECT 1 FROM up WHERE NOT up.shown)"
+)
+_HIDDEN_ANCESTOR_AGAIN_SQL = f"SELECT {_HIDDEN_ANCESTOR_SQL}"
+_UNCOUNT_REPLY_SQL = f"UPDATE {COMMENT_TABLE} SET reply_count = reply_count - 1 WHERE id = %(id)s"  # noqa: S608
+_UNCOUNT_COMMENT_SQL = (
+    f"UPDATE {POST_TABLE} SET comment_count = comment_count - 1 WHERE id = %(id)s"  # noqa: S608
+)
+
+
 @cache
 def _reply_step_sql(*, under_top_level: bool) -> str:
-    """The reply's step under a parent (``under_top_level``: a top-level one). The
-    parent's ancestors are found by walking up from its own parent
-    (``%(grandparent)s``) by primary key, one probe per level: looking them up by
-    ``(post, path)`` let PostgreSQL scan the whole post's comments when its
-    statistics did not know the post yet (a new post, or inside an import)."""
-    hidden_ancestor = ""
-    if not under_top_level:
-        hidden_ancestor = (
-            " AND NOT EXISTS (WITH RECURSIVE up (id, parent_id, shown) AS ("  # noqa: S608
-            f"SELECT a.id, a.parent_id, {_PUBLIC_SQL.format(t='a')} "
-            f"FROM {COMMENT_TABLE} a WHERE a.id = %(grandparent)s "
-            f"UNION ALL SELECT b.id, b.parent_id, {_PUBLIC_SQL.format(t='b')} "
-            f"FROM {COMMENT_TABLE} b JOIN up ON b.id = up.parent_id) "
-            "SELECT 1 FROM up WHERE NOT up.shown)"
-        )
+    """The reply's step under a parent (``under_top_level``: a top-level one, which
+    has no ancestor to check)."""
+    hidden_ancestor = "" if under_top_level else f" AND NOT {_HIDDEN_ANCESTOR_SQL}"
     return (
         f"UPDATE {COMMENT_TABLE} SET child_seq = child_seq + 1, "  # noqa: S608
         "reply_count = reply_count + %(public)s "
@@ -193,6 +200,24 @@ def place_and_insert(comment: Comment) -> ServiceError | None:
             comment.path = parent.path + path_step(step)
             if public:
                 _returning(cursor, _COUNT_COMMENT_SQL, {"id": comment.post_id})
+                if (
+                    db.vendor != "sqlite"
+                    and parent.parent_id is not None
+                    and _returning(cursor, _HIDDEN_ANCESTOR_AGAIN_SQL, params)
+                ):
+                    # A decision hiding an ancestor committed while this reply waited
+                    # for the post's row, after the step's statement had read the
+                    # ancestors in its own snapshot (the parent's row lock does not
+                    # cover them). The decision counts the post again under that row's
+                    # lock, held until it commits: asked again now, in a new snapshot
+                    # under the same lock, the answer is final (a decision that comes
+                    # later counts this reply out itself). Its counts are taken back
+                    # (the step stays spent) and the reply is refused like any other.
+                    # (SQLite: the step's statement took the database's write lock,
+                    # so nothing committed in between.)
+                    cursor.execute(_UNCOUNT_REPLY_SQL, {"id": parent.pk})
+                    cursor.execute(_UNCOUNT_COMMENT_SQL, {"id": comment.post_id})
+                    return InvalidInput("The parent comment cannot be replied to.", field="parent")
         insert_row(cursor, comment)
     if public:
         thread_changed(post_id=comment.post_id)

@@ -99,10 +99,12 @@ def comment_create(
 
     Whatever may refuse the comment (validation, the policy, the repeat check) runs
     before the transaction; the transaction is then two statements for a top-level
-    comment (its post's counters and path step, the insert) and three for a reply,
-    whatever the size of the thread, with no savepoint of its own inside a caller's
-    transaction (an import writes thousands): a database error in it leaves that
-    transaction to be rolled back.
+    comment (its post's counters and path step, the insert) and three for a reply
+    (four for a published reply two levels down or more on PostgreSQL: its parent's
+    ancestors are asked again under the post's lock), whatever the size of the
+    thread, with no savepoint of its own inside a caller's transaction (an import
+    writes thousands): a database error in it leaves that transaction to be rolled
+    back.
 
     With ``issue_edit_token`` a poster without an account gets an edit token: its
     hash is stored and the token itself is set on the returned comment as
