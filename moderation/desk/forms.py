@@ -24,7 +24,8 @@ class DeskFilters(forms.Form):
         self.fields["post"].choices = [("", "Any post"), *((str(pk), t) for pk, t in posts)]
         # A post no longer waiting stays choosable (a filter kept across decisions).
         known = {str(pk) for pk, _ in posts}
-        if chosen and chosen.isdigit() and int(chosen) <= MAX_ID and chosen not in known:
+        number = chosen and chosen.isascii() and chosen.isdigit() and int(chosen) <= MAX_ID
+        if number and chosen not in known:
             self.fields["post"].choices.append((chosen, "The chosen post (nothing waits)"))
 
     def entries_filters(self) -> dict:

@@ -80,12 +80,18 @@ def moderator_page(view):
 # --- input ------------------------------------------------------------------------------
 
 
+def _is_number(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also takes "²" (which ``int`` refuses) and
+    other scripts' digits (which it reads)."""
+    return text.isascii() and text.isdigit()
+
+
 def _item(value: str, *, verbs: tuple[str, ...] = ()) -> tuple[str, int, str]:
     """``"comment:12:approve"`` → ``("comment", 12, "approve")`` (verb only if asked)."""
     parts = value.split(":")
     if len(parts) != (3 if verbs else 2) or parts[0] not in ITEM_KINDS:
         raise BadRequest(f"unknown item {value[:40]!r}")
-    if not parts[1].isdigit() or not 0 < int(parts[1]) <= MAX_ID:
+    if not _is_number(parts[1]) or not 0 < int(parts[1]) <= MAX_ID:
         raise BadRequest(f"unknown item {value[:40]!r}")
     verb = parts[2] if verbs else ""
     if verbs and verb not in verbs:
@@ -211,7 +217,7 @@ def _decision(request: HttpRequest) -> tuple[str, int, str, str, int | None]:
     kind, pk, verb = _item(request.POST["decide"], verbs=tuple(casework.DESK_VERBS))
     reason = _text(request, f"reason-{kind}-{pk}")
     revision = request.POST.get(f"revision-{pk}", "") if kind == casework.EDIT else "0"
-    if not revision.isdigit() or int(revision) > MAX_ID:
+    if not _is_number(revision) or int(revision) > MAX_ID:
         raise BadRequest("which version of the edit?")
     return kind, pk, verb, reason, int(revision) or None
 
@@ -352,7 +358,7 @@ def _note(request: HttpRequest, kind: str, pk: int, about: str, body: str) -> No
 
 def _undo(request: HttpRequest, value: str) -> None:
     ids = value.split(",")
-    if not ids or len(ids) > 1000 or not all(i.isdigit() and 0 < int(i) <= MAX_ID for i in ids):
+    if not ids or len(ids) > 1000 or not all(_is_number(i) and 0 < int(i) <= MAX_ID for i in ids):
         raise BadRequest("unknown log entries")
     try:
         with transaction.atomic():

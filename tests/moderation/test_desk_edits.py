@@ -224,6 +224,32 @@ def test_bad_edit_posts_are_a_400(desk_client, data):
     assert desk_client.post(DESK, data).status_code == 400
 
 
+# U+00B2 (superscript two) is a digit to str.isdigit but not to int(); U+0661
+# (ARABIC-INDIC DIGIT ONE) is read as 1.
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"decide": "edit:\u00b2:approve"},
+        {"decide": "edit:\u0661:approve", "revision-1": "2"},
+        {"decide": "edit:1:approve", "revision-1": "\u00b2"},
+        {"decide": "edit:1:approve", "revision-1": "\u0662"},
+        {"note": "comment:\u00b2:comment"},
+        {"undo": "\u00b2"},
+        {"undo": "1,\u0661"},
+    ],
+)
+@pytest.mark.parametrize("where", ["desk", "thread"])
+def test_ids_and_versions_of_other_digits_are_a_400_not_a_500(desk_client, post, where, data):
+    url = DESK if where == "desk" else f"{DESK}thread/{post.pk}/"
+    response = desk_client.post(url, data)
+    assert response.status_code == 400
+    assert not ModerationAction.objects.exists()
+
+
+def test_a_post_filter_of_other_digits_is_refused_not_a_500(desk_client):
+    assert desk_client.get(DESK, {"post": "\u00b2"}).status_code == 400
+
+
 def test_a_non_moderator_cannot_see_or_decide_edits(client, post, watched, author, api_client):
     pk = edited(post, author, "forbidden words")
     staff = UserFactory(username="staffer", is_staff=True)
