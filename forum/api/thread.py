@@ -258,11 +258,37 @@ class CachedPage:
             (version, count, page, has_next, has_previous, first, last, size, gz, *scores) = header
         except (ValueError, TypeError, orjson.JSONDecodeError):
             return None
-        view = memoryview(raw)
         start = end + 1
+        # Every field of the layout it was written in, or not a page: bytes of any
+        # other making (another release's layout, a damaged value) are never sent.
+        if not (
+            isinstance(version, str)
+            and _is_int(count)
+            and _is_int(size)
+            and (page is None or _is_int(page))
+            and all(score is None or _is_int(score, signed=True) for score in scores)
+            and isinstance(has_next, bool)
+            and isinstance(has_previous, bool)
+            and all(path is None or isinstance(path, str) for path in (first, last))
+            and len(scores) in (0, 2)
+            and (gz is not None or start + size == len(raw))
+        ):
+            return None
+        view = memoryview(raw)
         tail = None
         if gz is not None:
-            deflated = bytes(view[start + size : start + size + gz[0]])
+            if not (
+                isinstance(gz, list)
+                and len(gz) == 4
+                and all(_is_int(value) for value in gz[:3])
+                and start + size + gz[0] == len(raw)
+                and gz[1] == size + 1  # the results and the closing brace
+                and isinstance(gz[3], list)
+                and len(gz[3]) == 32
+                and all(_is_int(value) for value in gz[3])
+            ):
+                return None
+            deflated = bytes(view[start + size :])
             tail = gzip_splice.Tail(deflated, gz[1], gz[2], tuple(gz[3]))
         return cls(
             version,
@@ -274,8 +300,13 @@ class CachedPage:
             last,
             bytes(view[start : start + size]),
             tail,
-            *(scores if len(scores) == 2 else (None, None)),
+            *(scores or (None, None)),
         )
+
+
+def _is_int(value: object, *, signed: bool = False) -> bool:
+    """An int (not a bool), not negative unless ``signed``."""
+    return type(value) is int and (signed or value >= 0)
 
 
 def _render(post_id: int, query: ThreadQuery, version: str) -> CachedPage:

@@ -488,6 +488,39 @@ def test_a_page_of_unknown_layout_in_the_cache_is_rendered_anew(api_client, tree
     assert again.status_code == 200 and again.content == first.content
 
 
+def _page_bytes(version: str, header_tail: str, body: bytes = b"[]") -> bytes:
+    return f'["{version}",1,1,false,false,null,null,{header_tail}'.encode() + b"\n" + body
+
+
+# Values under a page's key naming the current version but not laid out as a page
+# (another release's layout, a damaged value): each was a 500 or sent as JSON.
+DAMAGED_PAGES = {
+    "a number for the gzip tail": lambda v: _page_bytes(v, "2,5]"),
+    "a text for the size": lambda v: _page_bytes(v, '"a",null]'),
+    "a negative size": lambda v: _page_bytes(v, "-5,null]"),
+    "a text for the count": lambda v: _page_bytes(v, "2,null]").replace(b",1,1,", b',"x",1,'),
+    "a size shorter than the results": lambda v: _page_bytes(v, "1,null]", b"[1]"),
+    "a size longer than the results": lambda v: _page_bytes(v, "9,null]"),
+    "a gzip tail of the wrong length": lambda v: _page_bytes(v, "2,[1,3,3,[1]]]", b"[]xx"),
+    "one score of two": lambda v: _page_bytes(v, "2,null,5]"),
+}
+
+
+@pytest.mark.thread_cache
+@pytest.mark.parametrize("damage", DAMAGED_PAGES.values(), ids=DAMAGED_PAGES.keys())
+@pytest.mark.parametrize("encoding", ["gzip", "identity"])
+def test_a_page_value_not_laid_out_as_a_page_is_rendered_anew(api_client, tree, damage, encoding):
+    url = thread_url(tree.post.pk)
+    first = api_client.get(url)
+    version = thread_cache.current(tree.post.pk)
+    caches["default"].set(f"thread:page:{tree.post.pk}:1:None", damage(version))
+    thread_cache.local_pages.clear()  # as a process that does not hold the page
+    again = api_client.get(url, HTTP_ACCEPT_ENCODING=encoding)
+    assert again.status_code == 200
+    body = _gunzip(again) if encoding == "gzip" else again.content
+    assert body == first.content
+
+
 def _gunzip(response) -> bytes:
     decoder = zlib.decompressobj(wbits=31)
     content = decoder.decompress(response.content)
