@@ -21,7 +21,7 @@ TEXT_PATTERN = f"^[^{_CONTROL_CLASS}]*$"
 _BLANK_LETTERS = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0")
 
 
-def _is_invisible(char: str) -> bool:
+def is_invisible(char: str) -> bool:
     return char in _BLANK_LETTERS or unicodedata.category(char) == "Cf"
 
 
@@ -29,7 +29,7 @@ _NON_ASCII = re.compile("[^\x00-\x7f]+")
 
 
 def _visible_part(match: re.Match) -> str:
-    return "".join(char for char in match.group() if not _is_invisible(char))
+    return "".join(char for char in match.group() if not is_invisible(char))
 
 
 def without_invisible(value: str) -> str:
@@ -87,7 +87,7 @@ def clean_name(value: str | None, *, field: str = "author_name") -> str:
     if value is None:
         return ""
     value = clean_text(value, field=field, max_length=NAME_MAX_LENGTH, min_length=0)
-    hidden = next((char for char in value if _is_invisible(char)), None)
+    hidden = next((char for char in value if is_invisible(char)), None)
     if hidden is not None:
         raise InvalidInput(
             "Names may not contain invisible or direction-changing characters "

@@ -6,16 +6,43 @@ edit cards (``diff_html``).
 context lines as they are, removed lines in ``<del>``, added ones in ``<ins>``; a
 removed line followed by an added one (a line rewritten) is shown once, with the
 words removed and added marked inside it, so a link slipped into a long paragraph
-stands out. Both texts are escaped; the markup is the diff's own.
+stands out. Both texts are escaped, and characters that show nothing or change the
+direction of the text are named (``U+202E``), never left to act on the diff's marks;
+the markup is the diff's own.
 """
 
 import difflib
 import re
+import unicodedata
 
-from django.utils.html import escape
+from django.utils.html import escape as escape_html
 from django.utils.safestring import SafeString, mark_safe
 
+from forum.text import is_invisible
+
 _WORDS = re.compile(r"(\s+)")  # split on whitespace, keeping it
+_NON_ASCII = re.compile("[^\x00-\x7f]+")
+
+
+def _named(match: re.Match) -> str:
+    out = []
+    for char in match.group():
+        if not is_invisible(char):
+            out.append(char)
+            continue
+        code = f"U+{ord(char):04X}"
+        name = unicodedata.name(char, "")
+        out.append(f'<span class="desk-diff-invisible" title="{code} {name}">{code}</span>')
+    return "".join(out)
+
+
+def escape(text: str) -> str:
+    """``text`` escaped, with each character that shows nothing or turns the text
+    around it (bidi overrides, zero-width spaces: ``forum.text.is_invisible``) named
+    instead, visibly: an edit made of them, or one turning the diff's own marks
+    around, is seen for what it is."""
+    escaped = str(escape_html(text))
+    return escaped if escaped.isascii() else _NON_ASCII.sub(_named, escaped)
 
 
 def unified_diff(before: str | None, after: str) -> str:

@@ -2,6 +2,8 @@
 test client as a moderator uses it: the card with the difference between the
 approved text and the proposed one, and the one-click decisions on it."""
 
+import re
+
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.messages import get_messages
@@ -409,3 +411,30 @@ def test_the_comment_admin_costs_the_same_queries_whatever_the_number_of_version
     with django_assert_num_queries(len(few.captured_queries)):
         response = desk_client.get(comment_page(comment.pk))
     assert response.content.decode().count("desk-diff-line") >= 29
+
+
+def _diffs(html: str) -> list[str]:
+    return re.findall(r'<div class="desk-diff-text">(.*?)</div>', html, flags=re.S)
+
+
+def test_characters_that_show_nothing_or_turn_the_text_are_named_in_the_diff(
+    desk_client, post, watched, author
+):
+    """An edit adding a right-to-left override (which turns the rest of the line
+    around, the diff's marks with it) or a zero-width space (an edit that shows as
+    nothing) names them on the card and on the thread view, never acts through them."""
+    pk = edited(
+        post,
+        author,
+        "Some \u202eevil</del>\u202c forbidden words and a l\u200bink.",
+        old="Some words and a link.",
+    )
+    for url in (DESK, thread_url(post)):
+        response = desk_client.get(url)
+        assert response.status_code == 200
+        (diff,) = _diffs(response.content.decode())
+        assert "\u202e" not in diff and "\u202c" not in diff and "\u200b" not in diff
+        assert 'title="U+202E RIGHT-TO-LEFT OVERRIDE">U+202E</span>' in diff
+        assert 'title="U+200B ZERO WIDTH SPACE">U+200B</span>' in diff
+        assert "evil&lt;/del&gt;" in diff
+    assert CommentRevision.objects.get(comment_id=pk, number=2).status == RevisionStatus.PENDING
