@@ -60,13 +60,50 @@ def _line(kind: str, html: str) -> str:
     return f'<span class="desk-diff-line desk-diff-{kind}">{html}</span>'
 
 
-def _words(old: str, new: str) -> str:
+# The word diff's work, bounded: difflib's matcher (without its "popular word"
+# heuristic, which would stop spaces from matching) costs up to the cube of the words
+# compared, and an edit of 20,000 characters of "a a a ..." against "a b a b ..." took
+# hours. The words a rewritten line shares at its start and end are set aside first
+# (an edit changes a phrase in a long paragraph, so what is compared stays small); a
+# line whose changed middle is still longer than this, or once a text's lines have
+# used up ``WORD_DIFF_BUDGET`` together, is shown whole: removed, then added.
+WORD_DIFF_LIMIT = 40_000  # words of the old middle x words of the new one, per line
+WORD_DIFF_BUDGET = 160_000  # the same, summed over a text's rewritten lines
+
+
+def _opcodes(a: list[str], b: list[str], budget: list[int]) -> list[tuple] | None:
+    """``SequenceMatcher(a, b).get_opcodes()`` within the budget, or None."""
+    start, end = 0, 0
+    shortest = min(len(a), len(b))
+    while start < shortest and a[start] == b[start]:
+        start += 1
+    while end < shortest - start and a[-1 - end] == b[-1 - end]:
+        end += 1
+    middle_a, middle_b = a[start : len(a) - end], b[start : len(b) - end]
+    cost = len(middle_a) * len(middle_b)
+    if cost > WORD_DIFF_LIMIT or cost > budget[0]:
+        return None
+    budget[0] -= cost
+    ops = [("equal", 0, start, 0, start)] if start else []
+    matcher = difflib.SequenceMatcher(None, middle_a, middle_b, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        ops.append((op, start + i1, start + i2, start + j1, start + j2))
+    if end:
+        ops.append(("equal", len(a) - end, len(a), len(b) - end, len(b)))
+    return ops
+
+
+def _words(old: str, new: str, budget: list[int]) -> str:
     """One rewritten line: the words in common as they are, the others marked. A
     space alone between two changes joins them ("<del>a b</del>", not "<del>a</del>
-    <del>b</del>"), so a rewritten phrase reads as one."""
+    <del>b</del>"), so a rewritten phrase reads as one. Past the budget: the line
+    removed, then added."""
     a, b = _WORDS.split(old), _WORDS.split(new)
+    ops = _opcodes(a, b, budget)
+    if ops is None:
+        return f"<del>{escape(old)}</del><ins>{escape(new)}</ins>"
     runs: list[list] = []  # [same?, old text, new text]
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in ops:
         same, removed, added = op == "equal", "".join(a[i1:i2]), "".join(b[j1:j2])
         if runs and not same and not runs[-1][0]:
             runs[-1][1] += removed
@@ -96,11 +133,12 @@ def diff_html(before: str, after: str) -> SafeString:
     out: list[str] = []
     removed: list[str] = []
     added: list[str] = []
+    budget = [WORD_DIFF_BUDGET]
 
     def flush() -> None:
         pairs = min(len(removed), len(added))
         for old, new in zip(removed[:pairs], added[:pairs], strict=True):
-            out.append(_line("changed", _words(old, new)))
+            out.append(_line("changed", _words(old, new, budget)))
         out.extend(_line("del", f"<del>{escape(old)}</del>") for old in removed[pairs:])
         out.extend(_line("ins", f"<ins>{escape(new)}</ins>") for new in added[pairs:])
         removed.clear()

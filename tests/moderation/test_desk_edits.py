@@ -3,6 +3,7 @@ test client as a moderator uses it: the card with the difference between the
 approved text and the proposed one, and the one-click decisions on it."""
 
 import re
+import time
 
 import pytest
 from django.contrib.admin.models import LogEntry
@@ -438,3 +439,25 @@ def test_characters_that_show_nothing_or_turn_the_text_are_named_in_the_diff(
         assert 'title="U+200B ZERO WIDTH SPACE">U+200B</span>' in diff
         assert "evil&lt;/del&gt;" in diff
     assert CommentRevision.objects.get(comment_id=pk, number=2).status == RevisionStatus.PENDING
+
+
+def test_an_edit_built_to_make_the_word_diff_slow_is_shown_whole_and_fast(
+    desk_client, post, watched, author
+):
+    """The word diff's matcher costs up to the cube of the words compared: "a a a ..."
+    against "a b a b ..." (9,000 words) took hours to render its card (1,000 words:
+    25 s). Past the bound the line is shown removed, then added; an ordinary edit of
+    a long paragraph (a link slipped in) is still marked word by word."""
+    paragraph = " ".join(f"word{i}" for i in range(1500))
+    slipped = paragraph.replace("word700 ", "word700 https://spam.example/ forbidden ")
+    edited(post, author, slipped, old=paragraph)
+    slow = " ".join("a" for _ in range(9000))
+    edited(post, author, "forbidden " + " ".join("ab"[i % 2] for i in range(9000)), old=slow)
+    for url in (DESK, thread_url(post)):
+        started = time.monotonic()
+        response = desk_client.get(url)
+        assert response.status_code == 200
+        assert time.monotonic() - started < 5
+        by_size = sorted(_diffs(response.content.decode()), key=len)
+        assert "word700 <ins>https://spam.example/ forbidden </ins>word701" in by_size[0]
+        assert f"<del>{slow}</del><ins>forbidden a b a b" in by_size[1]
