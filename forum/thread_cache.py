@@ -218,8 +218,14 @@ def version_and_page(
             return None, None
         if local.version == value:
             return value, local
+        # Stale here (the thread changed, another process rendered it anew): the
+        # shared cache's page, kept here too when current, or every later request
+        # would read and decode it again.
         raw = shared_page(post_id, params)
-        return value, None if raw is None else decode(raw)
+        page = None if raw is None else decode(raw)
+        if page is not None and page.version == value:
+            local_pages.put((post_id, params), page, len(raw))
+        return value, page
     keys = [_version_key(post_id), _page_key(post_id, params)]
     redis = _redis()
     if redis is not None:

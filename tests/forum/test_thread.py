@@ -449,6 +449,30 @@ def test_a_page_this_process_holds_is_not_served_once_the_thread_changed(
     assert [node["body"] for node in after.json()["results"]] == ["a", "b", "c", "d"]
 
 
+@pytest.mark.thread_cache
+def test_a_stale_local_page_is_replaced_by_the_current_one_it_was_served_from(
+    api_client, tree, redis_cache, django_capture_on_commit_callbacks
+):
+    """This process held the page, the thread changed, another process rendered it
+    anew: the shared cache's page is served, and kept here, so the next reads are
+    the version alone again (it was read from Redis and decoded on every request)."""
+    url = thread_url(tree.post.pk)
+    api_client.get(url)
+    key = next(iter(thread_cache.local_pages.pages))
+    stale = thread_cache.local_pages.get(key)
+    with django_capture_on_commit_callbacks(execute=True):
+        make_comment(tree.post, body="d")
+    thread_cache.local_pages.clear()  # another process renders the changed thread
+    fresh = api_client.get(url)
+    thread_cache.local_pages.put(key, stale, 1)  # ... while this one holds the old page
+    raw = redis_cache.client.get_client()
+    assert api_client.get(url).content == fresh.content
+    assert thread_cache.local_pages.get(key).version != stale.version
+    with _redis_commands(raw, redis_cache.key_prefix) as seen:
+        assert api_client.get(url).content == fresh.content
+    assert not any("thread:page:" in str(command) for command in seen), seen
+
+
 def test_the_local_page_copies_stay_within_their_budget(settings):
     settings.FORUM = {**settings.FORUM, "THREAD_LOCAL_CACHE_MB": 1}
     pages = thread_cache.local_pages
