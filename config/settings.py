@@ -166,8 +166,22 @@ DATABASES = {
 # A database that does not answer fails fast (a 503 with Retry-After, forum/api/errors.py)
 # instead of holding the worker.
 DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = DATABASE_CONNECT_TIMEOUT
+# PostgreSQL's JIT compiles a query whose estimated cost passes jit_above_cost: tens of
+# milliseconds spent on statements that run in one or two (a thread page whose estimate
+# grew with its table took 38 ms instead of 2, nearly all of it JIT). Every query here is
+# short, indexed and repeated: DATABASE_JIT=1 gives the server's setting back.
+DATABASE_JIT = env_bool("DATABASE_JIT", False)
+
+
+def _postgres_options(database: dict, *, connect_timeout: int) -> None:
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        options = database.setdefault("OPTIONS", {})
+        options.setdefault("connect_timeout", connect_timeout)
+        if not DATABASE_JIT:
+            options["options"] = (options.get("options", "") + " -c jit=off").strip()
+
+
+_postgres_options(DATABASES["default"], connect_timeout=DATABASE_CONNECT_TIMEOUT)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Connections persist here too (CONN_MAX_AGE): SQLite's page cache belongs to the
     # connection, and one reopened per request re-reads every page it needs.
@@ -234,9 +248,7 @@ for _number, _url in enumerate(DATABASE_REPLICA_URLS, start=1):
         _url, conn_max_age=env_int("CONN_MAX_AGE", 60), conn_health_checks=True
     )
     DATABASES[_alias]["TEST"] = {"MIRROR": "default"}
-    DATABASES[_alias].setdefault("OPTIONS", {}).setdefault(
-        "connect_timeout", REPLICA_CONNECT_TIMEOUT
-    )
+    _postgres_options(DATABASES[_alias], connect_timeout=REPLICA_CONNECT_TIMEOUT)
     _postgres_pool(DATABASES[_alias])
     REPLICA_DATABASES.append(_alias)
 if REPLICA_DATABASES:

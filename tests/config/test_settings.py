@@ -65,3 +65,28 @@ def test_a_log_line_is_printed_once_whatever_debug_is(debug):
         env={**PRODUCTION_ENV, "DEBUG": debug},
     )
     assert result.stderr.count("a-log-line") == 1, result.stderr
+
+
+@pytest.mark.parametrize("jit", ["", "1"])
+def test_postgres_connections_run_without_jit_unless_asked(jit):
+    """JIT compilation cost a thread page 36 ms of its 38: the app's connections turn
+    it off (``DATABASE_JIT=1`` leaves the server's setting)."""
+    url = "postgres://postgres@127.0.0.1:5432/test"
+    env = {**PRODUCTION_ENV, "DATABASE_URL": url, "DATABASE_JIT": jit}
+    probe = (
+        "from django.db import connection\n"
+        "with connection.cursor() as cursor:\n"
+        "    cursor.execute('SHOW jit')\n"
+        "    print(cursor.fetchone()[0])\n"
+    )
+    result = manage("shell", "-c", probe, env=env)
+    if "could not connect" in result.stderr or "Connection refused" in result.stderr:
+        pytest.skip("PostgreSQL does not answer at 127.0.0.1:5432")
+    if jit:
+        import psycopg
+
+        with psycopg.connect(url) as conn:  # the server's own setting
+            expected = conn.execute("SHOW jit").fetchone()[0]
+    else:
+        expected = "off"
+    assert result.stdout.strip().splitlines()[-1] == expected, result.stderr
