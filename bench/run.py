@@ -352,7 +352,10 @@ def issue_goals(results: dict) -> list[tuple[str, str, str, str, bool | None]]:
             f"(commands: {' '.join(commands.get('held', [])) or 'none'}); raw bytes, "
             "no pickling"
         )
-        ok = commands.get("shared") == ["MGET"] and commands.get("held") == ["GET"]
+        # At most one round trip: the version and the page together; the version
+        # alone when the process holds the page (none when Redis tracks the version
+        # for it: forum/version_reader.py).
+        ok = commands.get("shared") == ["MGET"] and commands.get("held") in ([], ["GET"])
     else:
         measured, ok = "n/a", None
     rows.append(
