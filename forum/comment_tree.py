@@ -62,7 +62,7 @@ _HIDDEN_ANCESTOR_SQL = (
     f"FROM {COMMENT_TABLE} b JOIN up ON b.id = up.parent_id) "
     "SELECT 1 FROM up WHERE NOT up.shown)"
 )
-_HIDDEN_ANCESTOR_AGAIN_SQL = f"SELECT {_HIDDEN_ANCESTOR_SQL}"
+_DELETE_COMMENT_SQL = f"DELETE FROM {COMMENT_TABLE} WHERE id = %(id)s"  # noqa: S608
 _UNCOUNT_REPLY_SQL = f"UPDATE {COMMENT_TABLE} SET reply_count = reply_count - 1 WHERE id = %(id)s"  # noqa: S608
 _UNCOUNT_COMMENT_SQL = (
     f"UPDATE {POST_TABLE} SET comment_count = comment_count - 1 WHERE id = %(id)s"  # noqa: S608
@@ -173,6 +173,31 @@ def tracking_visibility(comment: Comment) -> Iterator[None]:
     _apply_visibility(comment=comment, was_public=was_public, was_counted=was_counted)
 
 
+def _insert_unless_hidden_since(cursor, comment: Comment) -> ServiceError | None:
+    """Insert a published reply two levels down or more (PostgreSQL), unless an
+    ancestor of its parent is hidden now.
+
+    A decision hiding an ancestor may have committed while this reply waited for the
+    post's row, after the step's statement had read the ancestors in its own snapshot
+    (the parent's row lock does not cover them). The decision counts the post again
+    under that row's lock, held until it commits: asked again by the insert, a new
+    statement (a new snapshot) under the same lock, the answer is final (a decision
+    that comes later counts this reply out itself). If one is hidden, the row goes
+    again, its counts are taken back (the step stays spent) and the reply is refused
+    like any other. (SQLite needs none of this: the step's statement took the
+    database's write lock, so nothing committed in between.)"""
+    parent = comment.parent
+    grandparent = {"grandparent": parent.parent_id}
+    if insert_row(cursor, comment, also=_HIDDEN_ANCESTOR_SQL, params=grandparent):
+        cursor.execute(_DELETE_COMMENT_SQL, {"id": comment.pk})
+        cursor.execute(_UNCOUNT_REPLY_SQL, {"id": parent.pk})
+        cursor.execute(_UNCOUNT_COMMENT_SQL, {"id": comment.post_id})
+        comment.pk = None
+        return InvalidInput("The parent comment cannot be replied to.", field="parent")
+    thread_changed(post_id=comment.post_id)
+    return None
+
+
 def place_and_insert(comment: Comment) -> ServiceError | None:
     """Hand the new comment its path step, count it, insert it; or say why not (the
     error is raised by the caller, outside the transaction, which it leaves clean)."""
@@ -200,24 +225,8 @@ def place_and_insert(comment: Comment) -> ServiceError | None:
             comment.path = parent.path + path_step(step)
             if public:
                 _returning(cursor, _COUNT_COMMENT_SQL, {"id": comment.post_id})
-                if (
-                    db.vendor != "sqlite"
-                    and parent.parent_id is not None
-                    and _returning(cursor, _HIDDEN_ANCESTOR_AGAIN_SQL, params)
-                ):
-                    # A decision hiding an ancestor committed while this reply waited
-                    # for the post's row, after the step's statement had read the
-                    # ancestors in its own snapshot (the parent's row lock does not
-                    # cover them). The decision counts the post again under that row's
-                    # lock, held until it commits: asked again now, in a new snapshot
-                    # under the same lock, the answer is final (a decision that comes
-                    # later counts this reply out itself). Its counts are taken back
-                    # (the step stays spent) and the reply is refused like any other.
-                    # (SQLite: the step's statement took the database's write lock,
-                    # so nothing committed in between.)
-                    cursor.execute(_UNCOUNT_REPLY_SQL, {"id": parent.pk})
-                    cursor.execute(_UNCOUNT_COMMENT_SQL, {"id": comment.post_id})
-                    return InvalidInput("The parent comment cannot be replied to.", field="parent")
+                if db.vendor != "sqlite" and parent.parent_id is not None:
+                    return _insert_unless_hidden_since(cursor, comment)
         insert_row(cursor, comment)
     if public:
         thread_changed(post_id=comment.post_id)

@@ -9,6 +9,7 @@ listens to.
 """
 
 from functools import cache
+from typing import Any
 
 from django.db import connections, models
 
@@ -24,20 +25,25 @@ _PLAIN_FIELDS = (
 )
 
 
-def insert_row(cursor, obj: models.Model) -> None:
-    """INSERT ``obj`` (a new row) on ``cursor``'s connection and set its ``pk``."""
+def insert_row(cursor, obj: models.Model, *, also: str = "", params: dict | None = None) -> Any:
+    """INSERT ``obj`` (a new row) on ``cursor``'s connection and set its ``pk``.
+
+    ``also``: an SQL expression returned with the new row (evaluated in the insert's
+    own snapshot), with its own named ``params``; its value is returned."""
     db = cursor.db
     fields, sql = _insert_statement(type(obj), db.alias)
-    params = {
+    values = {
         field.column: getattr(obj, field.attname)
         if plain
         else field.get_db_prep_save(field.pre_save(obj, True), db)
         for field, plain in fields
     }
-    cursor.execute(sql, params)
-    obj.pk = cursor.fetchone()[0]
+    cursor.execute(f"{sql}, {also}" if also else sql, {**values, **(params or {})})
+    row = cursor.fetchone()
+    obj.pk = row[0]
     obj._state.adding = False
     obj._state.db = db.alias
+    return row[1] if also else None
 
 
 @cache

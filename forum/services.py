@@ -100,9 +100,9 @@ def comment_create(
     Whatever may refuse the comment (validation, the policy, the repeat check) runs
     before the transaction; the transaction is then two statements for a top-level
     comment (its post's counters and path step, the insert) and three for a reply
-    (four for a published reply two levels down or more on PostgreSQL: its parent's
-    ancestors are asked again under the post's lock), whatever the size of the
-    thread, with no savepoint of its own inside a caller's transaction (an import
+    (on PostgreSQL the insert of a published reply two levels down or more also asks
+    again about its parent's ancestors, under the post's lock), whatever the size of
+    the thread, with no savepoint of its own inside a caller's transaction (an import
     writes thousands): a database error in it leaves that transaction to be rolled
     back.
 

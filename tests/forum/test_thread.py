@@ -705,8 +705,8 @@ def test_a_reply_costs_the_same_statements_whatever_the_thread_size(
     parent = Comment.objects.filter(post=post, depth=1).order_by("-path").first()
     # the parent's step and counter, the post's counter, the insert, its event
     # (forum.events; inside the test's transaction: no savepoint of its own); on
-    # PostgreSQL the parent's ancestors asked again under the post's lock
-    with django_assert_num_queries(4 + (connection.vendor == "postgresql")):
+    # PostgreSQL the insert also asks again about the parent's ancestors
+    with django_assert_num_queries(4):
         reply = services.comment_create(
             post=post, body="A reply.", parent=parent, status=CommentStatus.APPROVED
         )
@@ -722,9 +722,9 @@ def test_posting_a_reply_over_the_api_costs_the_same_statements_whatever_the_thr
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "comment_anon": []}  # not measured here
     bulk_thread(post, top_level=size // 2, replies_per_comment=1)
     parent = Comment.objects.filter(post=post, depth=1).order_by("path").first()
-    # the post, the parent, the repeat check, then the reply's three statements (and
-    # on PostgreSQL its ancestors asked again under the post's lock) and its event
-    with django_assert_num_queries(7 + (connection.vendor == "postgresql")):
+    # the post, the parent, the repeat check, then the reply's three statements (the
+    # insert asking again about its ancestors on PostgreSQL) and its event
+    with django_assert_num_queries(7):
         response = api_client.post(
             thread_url(post.pk), {"body": "A reply.", "parent": parent.pk}, format="json"
         )
