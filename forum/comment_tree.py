@@ -25,6 +25,7 @@ from forum.models import (
     CommentStatus,
     Post,
     path_step,
+    public_comment_sql,
 )
 from forum.raw_insert import insert_row
 from forum.thread_cache import thread_changed
@@ -44,21 +45,15 @@ _TOP_LEVEL_STEP_SQL = (
 )
 
 
-_PUBLIC_SQL = (
-    "{t}.status = '" + CommentStatus.APPROVED.value + "' "
-    "AND ({t}.removed_at IS NULL OR {t}.reply_count > 0)"
-)
-
-
 # Whether any ancestor of the parent is hidden, walking up from the parent's own
 # parent (``%(grandparent)s``) by primary key, one probe per level: looking them up
 # by ``(post, path)`` let PostgreSQL scan the whole post's comments when its
 # statistics did not know the post yet (a new post, or inside an import).
 _HIDDEN_ANCESTOR_SQL = (
     "EXISTS (WITH RECURSIVE up (id, parent_id, shown) AS ("  # noqa: S608
-    f"SELECT a.id, a.parent_id, {_PUBLIC_SQL.format(t='a')} "
+    f"SELECT a.id, a.parent_id, {public_comment_sql('a')} "
     f"FROM {COMMENT_TABLE} a WHERE a.id = %(grandparent)s "
-    f"UNION ALL SELECT b.id, b.parent_id, {_PUBLIC_SQL.format(t='b')} "
+    f"UNION ALL SELECT b.id, b.parent_id, {public_comment_sql('b')} "
     f"FROM {COMMENT_TABLE} b JOIN up ON b.id = up.parent_id) "
     "SELECT 1 FROM up WHERE NOT up.shown)"
 )
@@ -106,9 +101,9 @@ _RECOUNT_SQL = (
     f"UPDATE {POST_TABLE} SET comment_count = ("  # noqa: S608
     "WITH RECURSIVE shown (id, removed_at) AS ("
     f"SELECT id, removed_at FROM {COMMENT_TABLE} top "
-    f"WHERE top.post_id = %(id)s AND top.parent_id IS NULL AND {_PUBLIC_SQL.format(t='top')} "
+    f"WHERE top.post_id = %(id)s AND top.parent_id IS NULL AND {public_comment_sql('top')} "
     f"UNION ALL SELECT reply.id, reply.removed_at FROM {COMMENT_TABLE} reply "
-    f"JOIN shown ON reply.parent_id = shown.id WHERE {_PUBLIC_SQL.format(t='reply')}) "
+    f"JOIN shown ON reply.parent_id = shown.id WHERE {public_comment_sql('reply')}) "
     "SELECT COUNT(*) FROM shown WHERE removed_at IS NULL) WHERE id = %(id)s"
 )
 

@@ -381,9 +381,19 @@ class Comment(models.Model):
 # only when the query repeats its terms).
 COMMENT_TABLE = Comment._meta.db_table
 POST_TABLE = Post._meta.db_table
-PUBLIC_COMMENT_SQL = (
-    f"status = '{CommentStatus.APPROVED.value}' AND (removed_at IS NULL OR reply_count > 0)"
-)
+
+
+def public_comment_sql(alias: str = "") -> str:
+    """``public_comment_q`` in SQL, for the comment row ``alias`` (none: unqualified,
+    as ``PUBLIC_COMMENT_SQL``)."""
+    t = f"{alias}." if alias else ""
+    return (
+        f"{t}status = '{CommentStatus.APPROVED.value}' "
+        f"AND ({t}removed_at IS NULL OR {t}reply_count > 0)"
+    )
+
+
+PUBLIC_COMMENT_SQL = public_comment_sql()
 
 
 def no_hidden_ancestor_sql(alias: str = COMMENT_TABLE) -> str:
@@ -403,9 +413,7 @@ def no_hidden_ancestor_sql(alias: str = COMMENT_TABLE) -> str:
     return (
         f"({alias}.depth = 0 OR NOT EXISTS (SELECT 1 FROM {COMMENT_TABLE} ancestor "  # noqa: S608
         f"WHERE ancestor.post_id = {alias}.post_id AND ancestor.path IN ({prefixes}) "
-        f"AND ancestor.depth < {alias}.depth AND NOT (ancestor.status = "
-        f"'{CommentStatus.APPROVED.value}' AND (ancestor.removed_at IS NULL "
-        "OR ancestor.reply_count > 0))))"
+        f"AND ancestor.depth < {alias}.depth AND NOT ({public_comment_sql('ancestor')})))"
     )
 
 

@@ -31,12 +31,6 @@ EDIT = selectors.EDIT_REASON  # the kind of an edit's card, and the reason filte
 EDIT_LABEL = "Edits to review"
 
 
-def _pending(comment=None) -> QuerySet[CommentRevision]:
-    return CommentRevision.objects.filter(
-        comment=OuterRef("pk") if comment is None else comment, status=RevisionStatus.PENDING
-    ).order_by()
-
-
 def edit_rows(
     *,
     kind: str | None,
@@ -57,14 +51,16 @@ def edit_rows(
     if post is not None:
         edits = edits.filter(post_id=post)
     if reason_pattern is not None:
-        held_for = _pending().annotate(reasons_text=Cast("reasons", TextField()))
+        held_for = selectors.pending_edit_of_row().annotate(
+            reasons_text=Cast("reasons", TextField())
+        )
         edits = edits.filter(Exists(held_for.filter(reasons_text__contains=reason_pattern)))
     flagged = Exists(Flag.objects.filter(comment=OuterRef("pk"), resolved_at__isnull=True))
     return (
         edits.order_by()
         .annotate(
             kind=Value(EDIT, output_field=CharField()),
-            queued_at=Subquery(_pending().values("created_at")[:1]),
+            queued_at=Subquery(selectors.pending_edit_of_row().values("created_at")[:1]),
             priority=Case(
                 When(flagged, then=Value(0)), default=Value(1), output_field=IntegerField()
             ),

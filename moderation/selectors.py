@@ -100,7 +100,9 @@ def held_comments() -> QuerySet[Comment]:
     )
 
 
-def _pending_edits() -> QuerySet[CommentRevision]:
+def pending_edit_of_row() -> QuerySet[CommentRevision]:
+    """The pending edit of the comment row of the outer query (``OuterRef("pk")``),
+    for subqueries."""
     return CommentRevision.objects.filter(
         comment=OuterRef("pk"), status=RevisionStatus.PENDING
     ).order_by()
@@ -171,7 +173,7 @@ def queue_entries(
             .values_list("kind", "id", "queued_at")
         )
 
-    edited_at = Subquery(_pending_edits().values("created_at")[:1])
+    edited_at = Subquery(pending_edit_of_row().values("created_at")[:1])
     parts = []
     if kind in (None, TargetKind.COMMENT):
         parts += [rows(comments, TargetKind.COMMENT), rows(edits, TargetKind.COMMENT, edited_at)]

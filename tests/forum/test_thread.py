@@ -4,7 +4,6 @@ the counters the thread relies on, and the statements a new comment costs."""
 import contextlib
 import datetime
 import re
-import socket
 import time
 import uuid
 import zlib
@@ -319,29 +318,10 @@ def test_no_page_is_cached_with_the_cache_off(
     assert api_client.get(url, headers={"If-None-Match": first["ETag"]}).status_code == 304
 
 
-def _redis_answers() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
 @pytest.fixture
-def redis_cache(settings):
-    if not _redis_answers():
-        pytest.skip("no Redis answers at 127.0.0.1:6379 (the production cache backend)")
-    prefix = f"forum-test-{uuid.uuid4().hex}"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": "redis://127.0.0.1:6379/0",
-            "KEY_PREFIX": prefix,
-        }
-    }
-    yield caches["default"]
-    caches["default"].delete_pattern("*")  # only this test's keys: they carry its prefix
+def redis_cache(shared_redis):
+    """Redis as the thread cache (``tests/conftest.py``: ``shared_redis``)."""
+    return shared_redis
 
 
 @pytest.mark.thread_cache
