@@ -178,3 +178,24 @@ def follow(client, path: str):
 
 def json_body(received: Received) -> dict:
     return json.loads(received.body)
+
+
+# Every event a webhook endpoint can ask for.
+ALL_EVENTS = [
+    "comment.published",
+    "comment.held",
+    "comment.removed",
+    "post.published",
+    "guest_post.submitted",
+]
+
+
+@pytest.fixture
+def endpoint(blog, receiver):
+    """A webhook endpoint of ``blog`` for every event, delivering to ``receiver``."""
+    from notifications import webhooks
+    from notifications.models import WebhookEndpoint
+
+    return WebhookEndpoint.objects.create(
+        blog=blog, url=receiver.url, events=ALL_EVENTS, secret=webhooks.new_secret()
+    )

@@ -12,28 +12,11 @@ from forum.models import CommentStatus
 from moderation.casework import edit_decide
 from moderation.models import BlogPolicy, ModerationMode
 from moderation.services import comment_approve, comment_spam
-from notifications import webhooks
-from notifications.models import WebhookEndpoint
 from tests.factories import UserFactory, make_comment
 from tests.notifications.conftest import run_worker, text_part
 from tests.notifications.test_reply_mail import ADDRESS, comment_with_email, confirmed
 
 SECRET = "Words under a spam comment."
-
-ALL_EVENTS = [
-    "comment.published",
-    "comment.held",
-    "comment.removed",
-    "post.published",
-    "guest_post.submitted",
-]
-
-
-@pytest.fixture
-def endpoint(blog, receiver):
-    return WebhookEndpoint.objects.create(
-        blog=blog, url=receiver.url, events=ALL_EVENTS, secret=webhooks.new_secret()
-    )
 
 
 @pytest.fixture

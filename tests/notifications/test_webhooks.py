@@ -11,22 +11,7 @@ from moderation.services import comment_remove
 from notifications import webhooks
 from notifications.models import Delivery, DeliveryStatus, WebhookEndpoint
 from tests.factories import BlogFactory, PostFactory, UserFactory, make_comment
-from tests.notifications.conftest import run_worker
-
-ALL_EVENTS = [
-    "comment.published",
-    "comment.held",
-    "comment.removed",
-    "post.published",
-    "guest_post.submitted",
-]
-
-
-@pytest.fixture
-def endpoint(blog, receiver):
-    return WebhookEndpoint.objects.create(
-        blog=blog, url=receiver.url, events=ALL_EVENTS, secret=webhooks.new_secret()
-    )
+from tests.notifications.conftest import ALL_EVENTS, run_worker
 
 
 def verified(endpoint, received) -> dict:
